@@ -1,0 +1,274 @@
+package tenant
+
+import (
+	"slices"
+	"strings"
+	"time"
+)
+
+// AppType is an application's Management API `app_type`.
+type AppType string
+
+const (
+	AppSPA            AppType = "spa"
+	AppNative         AppType = "native"
+	AppRegularWeb     AppType = "regular_web"
+	AppNonInteractive AppType = "non_interactive"
+)
+
+// AuthMethod is a client's `token_endpoint_auth_method`.
+type AuthMethod string
+
+const (
+	AuthNone  AuthMethod = "none"
+	AuthPost  AuthMethod = "client_secret_post"
+	AuthBasic AuthMethod = "client_secret_basic"
+)
+
+// Grant types as Auth0 names them in a client's `grant_types`.
+const (
+	GrantAuthorizationCode = "authorization_code"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
+	GrantPassword          = "password"
+	GrantPasswordRealm     = "http://auth0.com/oauth/grant-type/password-realm"
+	GrantImplicit          = "implicit"
+)
+
+// Token dialects of a resource server (`token_dialect`).
+const (
+	DialectAccessToken      = "access_token"
+	DialectAccessTokenAuthz = "access_token_authz"
+	DialectRFC9068          = "rfc9068_profile"
+	DialectRFC9068Authz     = "rfc9068_profile_authz"
+)
+
+// Tenant is a loaded and validated tenant: every application, API, role and user the emulator
+// serves. It is read-only after Load; lookups are safe for concurrent use.
+type Tenant struct {
+	Name        string // tenant.friendly_name, else the file's base name
+	Settings    Settings
+	Clients     []*Client
+	APIs        []*API
+	Roles       []*Role
+	Grants      []*ClientGrant
+	Connections []*Connection
+	Users       []*User
+	// SigningKeys are PEM-encoded RSA private keys; the first signs, the rest are published in
+	// the JWKS only (the "next" key of an Auth0 tenant, or a key being rotated out).
+	SigningKeys [][]byte
+	// Warnings are messages for the log: sections the emulator accepts but does not model.
+	Warnings []string
+
+	clientsByID map[string]*Client
+	apisByID    map[string]*API
+	usersByID   map[string]*User
+	usersByName map[string]*User // lower-cased email and username
+	rolesByName map[string]*Role
+}
+
+// Settings are tenant-wide switches: Auth0's tenant settings plus the few the emulator adds.
+type Settings struct {
+	FriendlyName string
+	// DefaultAudience is tenant.default_audience: the API used when a request names none.
+	DefaultAudience string
+	// SessionLifetime is tenant.session_lifetime (hours in the file; Auth0's default 72 h).
+	SessionLifetime time.Duration
+	// IdleSessionLifetime is tenant.idle_session_lifetime (hours in the file; default 72 h).
+	IdleSessionLifetime time.Duration
+	// EndSessionDiscovery is oidc_logout.rp_logout_end_session_endpoint_discovery (default on):
+	// whether discovery advertises end_session_endpoint.
+	EndSessionDiscovery bool
+	// UserPicker shows the tenant's users as one-click entries on the login page (default on;
+	// tenantless.login_user_picker).
+	UserPicker bool
+	// LogoutRevokesRefreshTokens revokes a session's refresh tokens at logout (default on;
+	// tenantless.logout_revokes_refresh_tokens).
+	LogoutRevokesRefreshTokens bool
+}
+
+// Client is an application (`clients:` item).
+type Client struct {
+	Name                    string
+	ClientID                string
+	ClientSecret            string
+	AppType                 AppType
+	TokenEndpointAuthMethod AuthMethod
+	GrantTypes              []string
+	Callbacks               []string
+	AllowedLogoutURLs       []string
+	WebOrigins              []string
+	AllowedOrigins          []string
+	// IDTokenLifetime is jwt_configuration.lifetime_in_seconds (Auth0 default 36000 s).
+	IDTokenLifetime time.Duration
+	RefreshToken    RefreshTokenPolicy
+}
+
+// RefreshTokenPolicy is a client's `refresh_token` object.
+type RefreshTokenPolicy struct {
+	// Rotating is rotation_type "rotating" (default for the emulator: every use issues a new
+	// token and reuse of an old one revokes the family).
+	Rotating bool
+	// Lifetime is token_lifetime (default 30 days); IdleLifetime idle_token_lifetime (15 days).
+	Lifetime     time.Duration
+	IdleLifetime time.Duration
+}
+
+// Public reports whether the client authenticates with no secret (SPAs, native apps).
+func (c *Client) Public() bool { return c.TokenEndpointAuthMethod == AuthNone }
+
+// AllowsGrant reports whether grant is in the client's grant_types.
+func (c *Client) AllowsGrant(grant string) bool { return slices.Contains(c.GrantTypes, grant) }
+
+// API is a resource server (`resourceServers:` item).
+type API struct {
+	Name       string
+	Identifier string
+	Scopes     []Scope
+	// EnforcePolicies is RBAC on; with a dialect ending in _authz the access token carries
+	// `permissions`.
+	EnforcePolicies     bool
+	TokenDialect        string
+	TokenLifetime       time.Duration // default 86400 s
+	TokenLifetimeForWeb time.Duration // implicit/hybrid flows; default 7200 s
+	AllowOfflineAccess  bool
+}
+
+// PermissionsInToken reports whether tokens for this API carry a `permissions` claim.
+func (a *API) PermissionsInToken() bool {
+	return a.EnforcePolicies && (a.TokenDialect == DialectAccessTokenAuthz || a.TokenDialect == DialectRFC9068Authz)
+}
+
+// HasScope reports whether the API defines the permission.
+func (a *API) HasScope(value string) bool {
+	return slices.ContainsFunc(a.Scopes, func(s Scope) bool { return s.Value == value })
+}
+
+// Scope is a permission an API defines.
+type Scope struct {
+	Value       string
+	Description string
+}
+
+// Permission is a permission of one API, as in a role's or user's `permissions` list.
+type Permission struct {
+	Name string // permission_name
+	API  string // resource_server_identifier
+}
+
+// Role is a `roles:` item.
+type Role struct {
+	Name        string
+	Description string
+	Permissions []Permission
+}
+
+// ClientGrant authorises a client to get tokens for an API (`clientGrants:` item).
+type ClientGrant struct {
+	ClientID string // resolved from client_id, which may name the client as the Deploy CLI does
+	Audience string
+	Scope    []string
+}
+
+// Connection is a database connection users log in through.
+type Connection struct {
+	Name     string
+	Strategy string
+}
+
+// User is a `users:` item: Management API user fields plus password, roles and custom claims.
+type User struct {
+	UserID        string // "auth0|alice"; a bare id gets the "auth0|" prefix
+	Email         string
+	EmailVerified bool
+	Username      string
+	Name          string // default: the email
+	GivenName     string
+	FamilyName    string
+	Nickname      string // default: the email's local part
+	Picture       string // default: a generated avatar (data URI), so pages work offline
+	Locale        string
+	PhoneNumber   string
+	PhoneVerified bool
+	Password      string
+	Blocked       bool
+	Connection    string // default: Username-Password-Authentication
+	Roles         []*Role
+	Permissions   []Permission // direct permissions, besides those of the roles
+	AppMetadata   map[string]any
+	UserMetadata  map[string]any
+	// Claims are custom claims added to the user's ID and access tokens, as an Action's
+	// setCustomClaim would.
+	Claims    map[string]any
+	CreatedAt time.Time
+	UpdatedAt time.Time
+}
+
+// RoleNames lists the user's role names in file order.
+func (u *User) RoleNames() []string {
+	names := make([]string, len(u.Roles))
+	for i, r := range u.Roles {
+		names[i] = r.Name
+	}
+	return names
+}
+
+// PermissionsFor returns the user's permissions on one API, from roles and direct grants,
+// sorted and without duplicates.
+func (u *User) PermissionsFor(api string) []string {
+	var out []string
+	add := func(ps []Permission) {
+		for _, p := range ps {
+			if p.API == api {
+				out = append(out, p.Name)
+			}
+		}
+	}
+	for _, r := range u.Roles {
+		add(r.Permissions)
+	}
+	add(u.Permissions)
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// Client looks an application up by client_id.
+func (t *Tenant) Client(id string) (*Client, bool) {
+	c, ok := t.clientsByID[id]
+	return c, ok
+}
+
+// API looks a resource server up by identifier (exact match).
+func (t *Tenant) API(identifier string) (*API, bool) {
+	a, ok := t.apisByID[identifier]
+	return a, ok
+}
+
+// User looks a user up by user_id.
+func (t *Tenant) User(id string) (*User, bool) {
+	u, ok := t.usersByID[id]
+	return u, ok
+}
+
+// UserByLogin looks a user up by email or username, case-insensitively, as Auth0's database
+// connections do.
+func (t *Tenant) UserByLogin(login string) (*User, bool) {
+	u, ok := t.usersByName[strings.ToLower(login)]
+	return u, ok
+}
+
+// Role looks a role up by name.
+func (t *Tenant) Role(name string) (*Role, bool) {
+	r, ok := t.rolesByName[name]
+	return r, ok
+}
+
+// Grant returns the client grant of a client for an audience.
+func (t *Tenant) Grant(clientID, audience string) (*ClientGrant, bool) {
+	for _, g := range t.Grants {
+		if g.ClientID == clientID && g.Audience == audience {
+			return g, true
+		}
+	}
+	return nil, false
+}
