@@ -39,8 +39,10 @@ type Key struct {
 type KeySet struct {
 	keys   []*Key
 	signer jose.Signer
-	jwks   []byte
-	byKID  map[string]*Key
+	// atSigner signs RFC 9068 access tokens, whose header says typ "at+jwt".
+	atSigner jose.Signer
+	jwks     []byte
+	byKID    map[string]*Key
 }
 
 // New builds a key set from PEM-encoded RSA private keys (PKCS#1 or PKCS#8). host is the issuer's
@@ -94,20 +96,29 @@ func FromKeys(host string, private ...*rsa.PrivateKey) (*KeySet, error) {
 		ks.keys = append(ks.keys, k)
 		ks.byKID[kid] = k
 	}
-	signing := ks.keys[0]
+	var err error
+	if ks.signer, err = ks.newSigner("JWT"); err != nil {
+		return nil, err
+	}
+	if ks.atSigner, err = ks.newSigner("at+jwt"); err != nil {
+		return nil, err
+	}
+	if ks.jwks, err = ks.marshalJWKS(); err != nil {
+		return nil, err
+	}
+	return ks, nil
+}
+
+func (ks *KeySet) newSigner(typ jose.ContentType) (jose.Signer, error) {
+	k := ks.keys[0]
 	signer, err := jose.NewSigner(
-		jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: signing.Private, KeyID: signing.KID}},
-		(&jose.SignerOptions{}).WithType("JWT"),
+		jose.SigningKey{Algorithm: jose.RS256, Key: jose.JSONWebKey{Key: k.Private, KeyID: k.KID}},
+		(&jose.SignerOptions{}).WithType(typ),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("signing: %w", err)
 	}
-	ks.signer = signer
-	ks.jwks, err = ks.marshalJWKS()
-	if err != nil {
-		return nil, err
-	}
-	return ks, nil
+	return signer, nil
 }
 
 // ParsePEM reads an RSA private key from PEM (PKCS#1 "RSA PRIVATE KEY" or PKCS#8 "PRIVATE KEY").
@@ -212,7 +223,17 @@ func (ks *KeySet) Keys() []*Key { return ks.keys }
 // Sign serialises claims (anything encoding/json accepts) as a compact RS256 JWT whose header is
 // {"alg":"RS256","kid":…,"typ":"JWT"}.
 func (ks *KeySet) Sign(claims any) (string, error) {
-	tok, err := jwt.Signed(ks.signer).Claims(claims).Serialize()
+	return sign(ks.signer, claims)
+}
+
+// SignAccessToken is Sign with the RFC 9068 header {"typ":"at+jwt"}, for APIs whose token
+// dialect is rfc9068_profile.
+func (ks *KeySet) SignAccessToken(claims any) (string, error) {
+	return sign(ks.atSigner, claims)
+}
+
+func sign(s jose.Signer, claims any) (string, error) {
+	tok, err := jwt.Signed(s).Claims(claims).Serialize()
 	if err != nil {
 		return "", fmt.Errorf("signing: %w", err)
 	}

@@ -87,6 +87,12 @@ func TestSignAndVerify(t *testing.T) {
 	assert.Equal(t, ks.KID(), h.KeyID)
 	assert.Equal(t, "JWT", h.ExtraHeaders[jose.HeaderType])
 
+	at, err := ks.SignAccessToken(map[string]any{"sub": "auth0|alice"})
+	require.NoError(t, err)
+	parsedAT, err := jose.ParseSigned(at, []jose.SignatureAlgorithm{jose.RS256})
+	require.NoError(t, err)
+	assert.Equal(t, "at+jwt", parsedAT.Signatures[0].Protected.ExtraHeaders[jose.HeaderType])
+
 	var claims map[string]any
 	require.NoError(t, ks.Verify(tok, &claims))
 	assert.Equal(t, "auth0|alice", claims["sub"])

@@ -1,0 +1,6 @@
+// Package idp owns the emulator as an http.Handler: the routes of an Auth0 tenant's
+// Authentication API (discovery, JWKS, /authorize, the Universal-Login-compatible page,
+// /oauth/token, /userinfo, logout, revoke), the SSO sessions, codes and refresh tokens they
+// share, CORS, and the tokens they mint. It reads no files and no environment: main or a test
+// hands it a Config.
+package idp

@@ -1,0 +1,181 @@
+package idp
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/tenantless/tenantless/mockidp/signing"
+	"github.com/tenantless/tenantless/mockidp/tenant"
+)
+
+// Defaults for the bounds in Config.
+const (
+	DefaultCodeLifetime = 60 * time.Second
+	DefaultMaxBodyBytes = 64 << 10
+	DefaultMaxCodes     = 10_000
+	DefaultMaxSessions  = 10_000
+	DefaultMaxTokens    = 100_000
+)
+
+// Config is everything a Server needs; main builds it from flags, tests from fixtures.
+type Config struct {
+	// Issuer is the tenant URL as tokens carry it in `iss`: absolute http(s), ending in "/".
+	// Every endpoint is served at Issuer + path, from the origin root.
+	Issuer string
+	Tenant *tenant.Tenant
+	Keys   *signing.KeySet
+	// Logger gets one line per request and the errors clients never see; nil discards.
+	Logger *slog.Logger
+	// Now is the clock for every lifetime (codes, sessions, tokens); nil means time.Now.
+	Now func() time.Time
+	// Rand feeds codes, session ids and opaque tokens; nil means crypto/rand.
+	Rand io.Reader
+	// CodeLifetime bounds an authorization code's life (default 60 s).
+	CodeLifetime time.Duration
+	// MaxBodyBytes bounds request bodies (default 64 KiB).
+	MaxBodyBytes int64
+	// MaxCodes, MaxSessions and MaxTokens bound the live state kept in memory; past them the
+	// oldest entries are dropped first.
+	MaxCodes, MaxSessions, MaxTokens int
+}
+
+// Server is the emulator: an http.Handler serving a tenant's Authentication API endpoints.
+type Server struct {
+	issuer    string
+	issuerURL *url.URL
+	tenant    *tenant.Tenant
+	keys      *signing.KeySet
+	log       *slog.Logger
+	now       func() time.Time
+	rand      io.Reader
+	codeTTL   time.Duration
+	maxBody   int64
+	store     *store
+	mux       *http.ServeMux
+}
+
+// New validates cfg and builds a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.Issuer == "" {
+		return nil, errors.New("idp: Issuer is empty; set it to the URL the tenant is reached at, e.g. http://localhost:4000/")
+	}
+	u, err := url.Parse(cfg.Issuer)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, fmt.Errorf("idp: Issuer %q must be an absolute http(s) URL", cfg.Issuer)
+	}
+	if !strings.HasSuffix(cfg.Issuer, "/") {
+		return nil, fmt.Errorf("idp: Issuer %q must end with \"/\", as Auth0's does (tokens' iss is compared byte for byte)", cfg.Issuer)
+	}
+	if u.RawQuery != "" || u.Fragment != "" {
+		return nil, fmt.Errorf("idp: Issuer %q must not have a query or fragment", cfg.Issuer)
+	}
+	if cfg.Tenant == nil {
+		return nil, errors.New("idp: Tenant is nil")
+	}
+	if cfg.Keys == nil {
+		return nil, errors.New("idp: Keys is nil")
+	}
+	s := &Server{
+		issuer:    cfg.Issuer,
+		issuerURL: u,
+		tenant:    cfg.Tenant,
+		keys:      cfg.Keys,
+		log:       cfg.Logger,
+		now:       cfg.Now,
+		rand:      cfg.Rand,
+		codeTTL:   cfg.CodeLifetime,
+		maxBody:   cfg.MaxBodyBytes,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.rand == nil {
+		s.rand = rand.Reader
+	}
+	if s.codeTTL <= 0 {
+		s.codeTTL = DefaultCodeLifetime
+	}
+	if s.maxBody <= 0 {
+		s.maxBody = DefaultMaxBodyBytes
+	}
+	s.store = newStore(limits{
+		codes:    orDefault(cfg.MaxCodes, DefaultMaxCodes),
+		sessions: orDefault(cfg.MaxSessions, DefaultMaxSessions),
+		tokens:   orDefault(cfg.MaxTokens, DefaultMaxTokens),
+	})
+	s.mux = http.NewServeMux()
+	s.routes()
+	return s, nil
+}
+
+func orDefault(v, def int) int {
+	if v <= 0 {
+		return def
+	}
+	return v
+}
+
+// Issuer is the issuer URL, ending in "/".
+func (s *Server) Issuer() string { return s.issuer }
+
+// Tenant is the tenant served.
+func (s *Server) Tenant() *tenant.Tenant { return s.tenant }
+
+// Keys is the key set tokens are signed with.
+func (s *Server) Keys() *signing.KeySet { return s.keys }
+
+// endpoint is the absolute URL of a path on this tenant.
+func (s *Server) endpoint(path string) string { return s.issuer + strings.TrimPrefix(path, "/") }
+
+// ServeHTTP logs one line per request around the routed handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+	s.mux.ServeHTTP(rec, r)
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+		slog.String("method", r.Method),
+		slog.String("path", r.URL.Path),
+		slog.Int("status", rec.status),
+		slog.Duration("latency", time.Since(start)),
+	)
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if !r.wrote {
+		r.status, r.wrote = code, true
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	r.wrote = true
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// randomString returns n random bytes as unpadded base64url.
+func (s *Server) randomString(n int) (string, error) {
+	b := make([]byte, n)
+	if _, err := io.ReadFull(s.rand, b); err != nil {
+		return "", fmt.Errorf("idp: random: %w", err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}

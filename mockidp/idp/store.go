@@ -1,0 +1,340 @@
+package idp
+
+import (
+	"sync"
+	"time"
+)
+
+// Brute-force protection, after Auth0's: 10 consecutive failures for one login lock it for a
+// while. The window is shorter than Auth0's (which waits for an unblock e-mail) because a test
+// tenant must recover on its own.
+const (
+	maxFailedLogins   = 10
+	failedLoginWindow = 15 * time.Minute
+)
+
+// authCode is an issued authorization code and everything it is bound to.
+type authCode struct {
+	ClientID string
+	// RedirectURI is the redirect_uri sent to /authorize, "" when none was sent; the token
+	// request must repeat it exactly (RFC 6749 §4.1.3).
+	RedirectURI string
+	Challenge   string // S256 code_challenge, "" without PKCE
+	Scope       string
+	Audience    string
+	Nonce       string
+	UserID      string
+	SessionID   string
+	AuthTime    time.Time
+	// MaxAge is set when /authorize had max_age: the ID token must then carry auth_time.
+	MaxAge  bool
+	Expires time.Time
+	// Grant groups what this code mints, so that a reuse revokes all of it.
+	Grant string
+}
+
+// session is an SSO session; its id is the ID token's `sid`.
+type session struct {
+	ID          string
+	UserID      string
+	AuthTime    time.Time
+	Expires     time.Time // absolute (tenant session_lifetime)
+	IdleExpires time.Time // moves on each use (idle_session_lifetime)
+}
+
+// refreshToken is an issued refresh token. Rotation keeps the Grant: every token of one family
+// shares it, and reuse of a rotated one revokes the grant.
+type refreshToken struct {
+	ClientID  string
+	UserID    string
+	Audience  string
+	Scope     string
+	SessionID string
+	Grant     string
+	Expires   time.Time
+	// IdleExpires is the inactivity deadline (idle_token_lifetime).
+	IdleExpires time.Time
+	// Used is set once the token has been rotated away.
+	Used bool
+}
+
+// opaqueToken is an access token issued without an API audience: usable only at /userinfo.
+type opaqueToken struct {
+	ClientID string
+	UserID   string
+	Scope    string
+	Grant    string
+	Expires  time.Time
+}
+
+type limits struct{ codes, sessions, tokens int }
+
+// store is the emulator's live state. One lock guards it: every check-and-consume (codes,
+// refresh tokens) happens under it, so a code or a refresh token is spent exactly once.
+type store struct {
+	mu            sync.Mutex
+	codes         bounded[*authCode]
+	spentCodes    bounded[string] // code → grant, to revoke on reuse
+	sessions      bounded[*session]
+	refresh       bounded[*refreshToken]
+	opaque        bounded[*opaqueToken]
+	accessGrants  bounded[string] // JWT access token signature → grant
+	revokedGrants bounded[struct{}]
+	failures      bounded[*failureCount]
+}
+
+type failureCount struct {
+	n     int
+	first time.Time
+}
+
+func newStore(l limits) *store {
+	return &store{
+		codes:         newBounded[*authCode](l.codes),
+		spentCodes:    newBounded[string](l.codes),
+		sessions:      newBounded[*session](l.sessions),
+		refresh:       newBounded[*refreshToken](l.tokens),
+		opaque:        newBounded[*opaqueToken](l.tokens),
+		accessGrants:  newBounded[string](l.tokens),
+		revokedGrants: newBounded[struct{}](l.tokens),
+		failures:      newBounded[*failureCount](l.sessions),
+	}
+}
+
+func (st *store) putCode(code string, c *authCode) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.codes.put(code, c)
+}
+
+// takeCode consumes a code. It returns the code's record once; afterwards (reuse) it returns
+// nil and revokes everything the code minted.
+func (st *store) takeCode(code string, now time.Time) *authCode {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	c, ok := st.codes.get(code)
+	if !ok {
+		if grant, spent := st.spentCodes.get(code); spent {
+			st.revokedGrants.put(grant, struct{}{})
+		}
+		return nil
+	}
+	st.codes.del(code)
+	st.spentCodes.put(code, c.Grant)
+	if !now.Before(c.Expires) {
+		return nil
+	}
+	return c
+}
+
+func (st *store) putSession(s *session) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.sessions.put(s.ID, s)
+}
+
+// session returns a live session and extends its idle deadline by idle.
+func (st *store) session(id string, now time.Time, idle time.Duration) (*session, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s, ok := st.sessions.get(id)
+	if !ok {
+		return nil, false
+	}
+	if !now.Before(s.Expires) || !now.Before(s.IdleExpires) {
+		st.sessions.del(id)
+		return nil, false
+	}
+	s.IdleExpires = now.Add(idle)
+	return s, true
+}
+
+// endSession removes a session; with revokeTokens it also revokes the grants of the refresh
+// tokens issued in it.
+func (st *store) endSession(id string, revokeTokens bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.sessions.del(id)
+	if !revokeTokens {
+		return
+	}
+	for _, rt := range st.refresh.m {
+		if rt.SessionID == id {
+			st.revokedGrants.put(rt.Grant, struct{}{})
+		}
+	}
+}
+
+func (st *store) putRefresh(token string, rt *refreshToken) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.refresh.put(token, rt)
+}
+
+// refreshUse is the outcome of spending a refresh token.
+type refreshUse int
+
+const (
+	refreshOK refreshUse = iota
+	refreshInvalid
+	// refreshReused means a rotated token came back: the grant is now revoked (RFC 9700 §4.14.2).
+	refreshReused
+)
+
+// useRefresh spends a refresh token for clientID. A rotating token is marked used, so that
+// presenting it again revokes its whole family.
+func (st *store) useRefresh(token, clientID string, rotating bool, now time.Time) (*refreshToken, refreshUse) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	rt, ok := st.refresh.get(token)
+	if !ok || rt.ClientID != clientID {
+		return nil, refreshInvalid
+	}
+	if _, revoked := st.revokedGrants.get(rt.Grant); revoked {
+		return nil, refreshInvalid
+	}
+	if rt.Used {
+		st.revokedGrants.put(rt.Grant, struct{}{})
+		return nil, refreshReused
+	}
+	if !now.Before(rt.Expires) || !now.Before(rt.IdleExpires) {
+		st.refresh.del(token)
+		return nil, refreshInvalid
+	}
+	if rotating {
+		rt.Used = true
+	}
+	cp := *rt
+	return &cp, refreshOK
+}
+
+// revokeRefresh revokes the grant of a refresh token if clientID owns it; unknown tokens are
+// ignored, as Auth0's /oauth/revoke answers 200 for them.
+func (st *store) revokeRefresh(token, clientID string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if rt, ok := st.refresh.get(token); ok && rt.ClientID == clientID {
+		st.revokedGrants.put(rt.Grant, struct{}{})
+	}
+}
+
+func (st *store) putOpaque(token string, t *opaqueToken) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.opaque.put(token, t)
+}
+
+// opaqueToken returns a live, unrevoked opaque access token.
+func (st *store) opaqueToken(token string, now time.Time) (*opaqueToken, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	t, ok := st.opaque.get(token)
+	if !ok || !now.Before(t.Expires) {
+		return nil, false
+	}
+	if _, revoked := st.revokedGrants.get(t.Grant); revoked {
+		return nil, false
+	}
+	return t, true
+}
+
+// recordAccess remembers which grant a JWT access token belongs to (keyed by its signature), so
+// that /userinfo refuses it once the grant is revoked.
+func (st *store) recordAccess(signature, grant string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.accessGrants.put(signature, grant)
+}
+
+func (st *store) accessRevoked(signature string) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	grant, ok := st.accessGrants.get(signature)
+	if !ok {
+		return false
+	}
+	_, revoked := st.revokedGrants.get(grant)
+	return revoked
+}
+
+func (st *store) revokeGrant(grant string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.revokedGrants.put(grant, struct{}{})
+}
+
+// loginLocked reports whether a login is locked out after too many failures.
+func (st *store) loginLocked(login string, now time.Time) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	f, ok := st.failures.get(login)
+	if !ok {
+		return false
+	}
+	if now.Sub(f.first) >= failedLoginWindow {
+		st.failures.del(login)
+		return false
+	}
+	return f.n >= maxFailedLogins
+}
+
+// loginResult counts a failure, or clears the count on success.
+func (st *store) loginResult(login string, ok bool, now time.Time) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if ok {
+		st.failures.del(login)
+		return
+	}
+	f, found := st.failures.get(login)
+	if !found || now.Sub(f.first) >= failedLoginWindow {
+		st.failures.put(login, &failureCount{n: 1, first: now})
+		return
+	}
+	f.n++
+}
+
+// bounded is a map that keeps at most max entries, dropping the oldest first. Entries that
+// expire are dropped on read by the store, so the cap only bites under a flood.
+type bounded[V any] struct {
+	max   int
+	m     map[string]V
+	order []string // insertion order; may hold keys deleted since
+}
+
+func newBounded[V any](max int) bounded[V] {
+	return bounded[V]{max: max, m: make(map[string]V)}
+}
+
+func (b *bounded[V]) get(k string) (V, bool) {
+	v, ok := b.m[k]
+	return v, ok
+}
+
+func (b *bounded[V]) put(k string, v V) {
+	if _, exists := b.m[k]; !exists {
+		b.order = append(b.order, k)
+	}
+	b.m[k] = v
+	for len(b.m) > b.max {
+		oldest := b.order[0]
+		b.order = b.order[1:]
+		delete(b.m, oldest)
+	}
+	if len(b.order) > 2*b.max {
+		b.compact()
+	}
+}
+
+func (b *bounded[V]) del(k string) { delete(b.m, k) }
+
+// compact drops deleted keys from the order so it stays proportional to the live entries.
+func (b *bounded[V]) compact() {
+	live := make([]string, 0, len(b.m))
+	for _, k := range b.order {
+		if _, ok := b.m[k]; ok {
+			live = append(live, k)
+		}
+	}
+	b.order = live
+}
