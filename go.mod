@@ -3,6 +3,7 @@ module github.com/tenantless/tenantless
 go 1.26.8
 
 require (
+	github.com/auth0/go-jwt-middleware/v2 v2.3.1 // indirect
 	github.com/chromedp/cdproto v0.159.0 // indirect
 	github.com/chromedp/chromedp v0.23.0 // indirect
 	github.com/coreos/go-oidc/v3 v3.21.0 // indirect
