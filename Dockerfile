@@ -1,0 +1,16 @@
+# Both programs in one small image: the emulator (/mockidp, the default entrypoint) and the demo
+# app (/demoapp). Static binaries on a distroless base, run as a non-root user; the default
+# tenant and its test key are compiled in, so the image needs no files to start.
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+RUN CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/mockidp ./mockidp \
+ && CGO_ENABLED=0 go build -trimpath -ldflags="-s -w" -o /out/demoapp ./demoapp
+
+FROM gcr.io/distroless/static-debian12:nonroot
+COPY --from=build /out/mockidp /out/demoapp /
+USER nonroot:nonroot
+EXPOSE 4000 3000
+ENTRYPOINT ["/mockidp"]
