@@ -1,0 +1,131 @@
+// Headless Chromium (Debian's, through playwright-core) and the test page.
+//
+// The tenant only allows the demo app's origin as the SPA's callback, logout
+// and web-message origin, so the test page must live there. Playwright
+// answers requests for DEMOAPP_URL + "/" (with or without ?code=...) and
+// DEMOAPP_URL + "/sdk/*" itself, from files in this package; everything else
+// on that origin, in particular /api/*, reaches the real demo app.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+import { AUDIENCE, CHROME_PATH, CLIENTS, DEMOAPP_URL, MOCKIDP_DOMAIN } from './config.mjs';
+
+const require = createRequire(import.meta.url);
+const PAGE_HTML = readFileSync(new URL('../page/index.html', import.meta.url));
+const SDK_BUNDLE = readFileSync(require.resolve('@auth0/auth0-spa-js/dist/auth0-spa-js.production.js'));
+
+export const APP_ORIGIN = new URL(DEMOAPP_URL).origin;
+export const IDP_ORIGIN = new URL(MOCKIDP_DOMAIN).origin;
+
+export function launchBrowser() {
+  return chromium.launch({
+    executablePath: CHROME_PATH,
+    headless: true,
+    // No internet here: without these Chromium stalls on background fetches.
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+}
+
+/**
+ * A fresh browser context (own cookies and storage) with the test page routed
+ * in, and a log of every request its pages, frames and popups make.
+ */
+export async function newAppContext(browser) {
+  const context = await browser.newContext();
+  context.setDefaultTimeout(15_000);
+  const requests = [];
+  context.on('request', (r) => requests.push(r));
+  await context.route(
+    (url) => url.origin === APP_ORIGIN && (url.pathname === '/' || url.pathname.startsWith('/sdk/')),
+    (route) => {
+      const { pathname } = new URL(route.request().url());
+      if (pathname === '/' || pathname === '/sdk/index.html') {
+        return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: PAGE_HTML });
+      }
+      if (pathname === '/sdk/auth0-spa-js.js') {
+        return route.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body: SDK_BUNDLE });
+      }
+      return route.fulfill({ status: 404, contentType: 'text/plain', body: 'not found' });
+    },
+  );
+  const page = await context.newPage();
+  return { context, page, requests };
+}
+
+/** The emulator requests in `requests` (Playwright Request objects) for `path`, as URLs. */
+export function idpCalls(requests, path) {
+  return requests
+    .map((r) => ({ url: new URL(r.url()), method: r.method(), body: r.postData() }))
+    .filter((r) => r.url.origin === IDP_ORIGIN && r.url.pathname === path);
+}
+
+/** createAuth0Client options: the documented SPA configuration plus `extra`. */
+export function clientOptions(extra = {}) {
+  const { authorizationParams = {}, ...rest } = extra;
+  return {
+    domain: MOCKIDP_DOMAIN,
+    clientId: CLIENTS.spa.id,
+    authorizationParams: { redirect_uri: DEMOAPP_URL + '/', audience: AUDIENCE, ...authorizationParams },
+    // Fail in seconds, not the default 60, if the emulator never answers a web message.
+    authorizeTimeoutInSeconds: 10,
+    ...rest,
+  };
+}
+
+/** Loads the test page at the app's root and creates a client on it. */
+export async function openApp(page, extra) {
+  await page.goto(DEMOAPP_URL + '/');
+  await createClient(page, extra);
+}
+
+export async function createClient(page, extra) {
+  await page.waitForFunction(() => window.sdk && window.auth0);
+  await page.evaluate((opts) => window.sdk.create(opts), clientOptions(extra));
+}
+
+/** Calls `client[method](...args)` in the page; resolves to {ok, value} or {ok:false, error, ...}. */
+export function sdkCall(page, method, ...args) {
+  return page.evaluate(([m, a]) => window.sdk.call(m, ...a), [method, args]);
+}
+
+/** fetch(DEMOAPP_URL + path) from the page with the token: {status, body, wwwAuthenticate}. */
+export function apiCall(page, path, token) {
+  return page.evaluate(([p, t]) => window.sdk.api(p, t), [path, token]);
+}
+
+/** Fills and submits the emulator's Universal-Login-compatible form. */
+export async function submitLogin(page, user) {
+  await page.waitForURL((u) => u.origin === IDP_ORIGIN && u.pathname.startsWith('/u/login'));
+  await page.locator('input#username').fill(user.email);
+  await page.locator('input#password').fill(user.password);
+  await page.locator('button[type=submit][name=action][value=default]').click();
+}
+
+/**
+ * loginWithRedirect through the login page and back, then
+ * handleRedirectCallback on a new client, as an app does after the redirect.
+ * Leaves the page at the app's root with a logged-in client.
+ */
+export async function loginWithRedirect(page, user, extra) {
+  await openApp(page, extra);
+  // Not awaited in the page: the SDK navigates away once the URL is built.
+  await page.evaluate(() => {
+    window.sdk.client.loginWithRedirect();
+  });
+  await submitLogin(page, user);
+  await page.waitForURL((u) => u.origin === APP_ORIGIN && u.pathname === '/' && u.searchParams.has('code'));
+  await createClient(page, extra);
+  const cb = await sdkCall(page, 'handleRedirectCallback');
+  if (!cb.ok) throw new Error(`handleRedirectCallback failed: ${JSON.stringify(cb)}`);
+  // Drop ?code=&state= from the address bar, as apps do.
+  await page.evaluate(() => window.history.replaceState({}, document.title, '/'));
+  return cb.value;
+}

@@ -1,0 +1,43 @@
+// Settings shared by the scenarios. The Go test that runs this suite picks
+// random ports and passes them in; the defaults match `go run ./mockidp` and
+// `go run ./demoapp` on their default addresses.
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+
+const trimSlash = (s) => s.replace(/\/+$/, '');
+
+/** The emulator's origin, e.g. http://localhost:4000 (the issuer is this + "/"). */
+export const MOCKIDP_DOMAIN = trimSlash(process.env.MOCKIDP_DOMAIN || 'http://localhost:4000');
+/** The demo app's origin; the tenant's demo-spa callbacks and web origins are this origin. */
+export const DEMOAPP_URL = trimSlash(process.env.DEMOAPP_URL || 'http://localhost:3000');
+export const CHROME_PATH = process.env.CHROME_PATH || '/usr/bin/chromium';
+export const SDK_RESULTS = process.env.SDK_RESULTS || '';
+
+export const ISSUER = MOCKIDP_DOMAIN + '/';
+export const AUDIENCE = 'https://api.example.com';
+
+export const USERS = {
+  alice: { email: 'alice@example.com', password: 'alice-password', sub: 'auth0|alice' },
+  bob: { email: 'bob@example.com', password: 'bob-password', sub: 'auth0|bob' },
+};
+
+export const CLIENTS = {
+  spa: { id: 'demo-spa' },
+  m2m: { id: 'demo-m2m', secret: 'demo-m2m-secret' },
+  web: { id: 'demo-web', secret: 'demo-web-secret' },
+};
+
+const require = createRequire(import.meta.url);
+
+/** The installed version of an npm package (read from its package.json). */
+export function installedVersion(name) {
+  const pkgPath = require.resolve(`${name}/package.json`);
+  return JSON.parse(readFileSync(pkgPath, 'utf8')).version;
+}
+
+/** Decodes a JWT's payload without checking anything. */
+export function jwtPayload(token) {
+  const parts = String(token).split('.');
+  if (parts.length !== 3) throw new Error(`not a JWT: ${String(token).slice(0, 20)}…`);
+  return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
+}
