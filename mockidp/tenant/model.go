@@ -43,6 +43,14 @@ const (
 	DialectRFC9068Authz     = "rfc9068_profile_authz"
 )
 
+// DefaultConnection is the database connection users belong to when they name none, and the one
+// a tenant has when it lists no connections, as on a new Auth0 tenant.
+const DefaultConnection = "Username-Password-Authentication"
+
+// Forever is the lifetime of what Auth0 calls infinite (refresh_token.infinite_token_lifetime,
+// expiration_type non-expiring): a hundred years, so expiry arithmetic needs no special case.
+const Forever = 100 * 365 * 24 * time.Hour
+
 // Tenant is a loaded and validated tenant: every application, API, role and user the emulator
 // serves. It is read-only after Load; lookups are safe for concurrent use.
 type Tenant struct {
@@ -85,6 +93,9 @@ type Settings struct {
 	// LogoutRevokesRefreshTokens revokes a session's refresh tokens at logout (default on;
 	// tenantless.logout_revokes_refresh_tokens).
 	LogoutRevokesRefreshTokens bool
+	// AllowedLogoutURLs is tenant.allowed_logout_urls: where /v2/logout may return to when the
+	// request names no client.
+	AllowedLogoutURLs []string
 }
 
 // Client is an application (`clients:` item).
@@ -110,8 +121,12 @@ type RefreshTokenPolicy struct {
 	// token and reuse of an old one revokes the family).
 	Rotating bool
 	// Lifetime is token_lifetime (default 30 days); IdleLifetime idle_token_lifetime (15 days).
+	// Either is Forever when Auth0 would call it infinite.
 	Lifetime     time.Duration
 	IdleLifetime time.Duration
+	// Leeway is the reuse interval: how long after a rotation the previous token may still be
+	// exchanged without counting as reuse (leeway; default 0).
+	Leeway time.Duration
 }
 
 // Public reports whether the client authenticates with no secret (SPAs, native apps).
