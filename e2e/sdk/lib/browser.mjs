@@ -39,7 +39,12 @@ export function launchBrowser() {
  * in, and a log of every request its pages, frames and popups make.
  */
 export async function newAppContext(browser) {
-  const context = await browser.newContext();
+  // Chromium's Local Network Access checks treat a document that Playwright
+  // fulfils as public (it has no server address), so its calls to the
+  // emulator on localhost (fetch, the token worker, the silent-auth iframe)
+  // would be refused. Served by a real server on localhost the page would be
+  // local already; granting the permission restores that.
+  const context = await browser.newContext({ permissions: ['local-network-access'] });
   context.setDefaultTimeout(15_000);
   const requests = [];
   context.on('request', (r) => requests.push(r));
