@@ -17,7 +17,7 @@ import (
 // for long or build a huge tenant.
 const (
 	maxFileSize = 4 << 20
-	maxVisits   = 4_000_000
+	maxVisits   = 1_000_000
 	maxDepth    = 64 // nesting of free-form values (app_metadata, user_metadata, claims)
 )
 
@@ -361,7 +361,8 @@ func values(list []text) []string {
 }
 
 // object decodes a free-form mapping (app_metadata, user_metadata, claims) into JSON-ready Go
-// values: map[string]any, []any, string, bool, int64, float64 and nil.
+// values: map[string]any, []any, string, bool, int64, float64 and nil. When ok is false the map
+// holds what could be decoded, for further checks.
 func (l *loader) object(f field) (map[string]any, bool) {
 	if f.absent() {
 		return nil, false
@@ -371,10 +372,8 @@ func (l *loader) object(f field) (map[string]any, bool) {
 		return nil, false
 	}
 	v, ok := l.anyValue(f.node, f.path, 0)
-	if !ok {
-		return nil, false
-	}
-	return v.(map[string]any), true
+	m, _ := v.(map[string]any)
+	return m, ok
 }
 
 func (l *loader) anyValue(n *yaml.Node, path string, depth int) (any, bool) {

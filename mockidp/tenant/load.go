@@ -1063,7 +1063,7 @@ func (l *loader) userRoles(f field) []*Role {
 // claims decodes a user's custom claims, refusing the names the emulator sets itself.
 func (l *loader) claims(f field) map[string]any {
 	claims, ok := l.object(f)
-	if !ok {
+	if claims == nil {
 		return nil
 	}
 	for i := 0; i < len(f.node.Content); i += 2 {
