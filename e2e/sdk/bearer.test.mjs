@@ -88,7 +88,7 @@ function bearerChallenge(header) {
   return m[0];
 }
 
-flow('M2M token (client_credentials) passes requiredScopes', async () => {
+flow('requiredScopes', 'M2M token (client_credentials) with scope read:protected passes', async () => {
   const token = await m2mToken();
   const claims = jwtPayload(token);
   assert.equal(claims.iss, ISSUER);
@@ -99,7 +99,7 @@ flow('M2M token (client_credentials) passes requiredScopes', async () => {
   assert.equal(res.body.sub, `${CLIENTS.m2m.id}@clients`);
 });
 
-flow('user with the permission (password grant) passes claimIncludes(permissions)', async () => {
+flow("claimIncludes('permissions')", 'alice (password grant, role Reader) passes', async () => {
   const token = await userToken(USERS.alice);
   assert.ok(jwtPayload(token).permissions.includes('read:protected'));
   const res = await call('/permission', token);
@@ -107,7 +107,7 @@ flow('user with the permission (password grant) passes claimIncludes(permissions
   assert.equal(res.body.sub, USERS.alice.sub);
 });
 
-flow('user without the permission: claimIncludes 401 invalid_token, requiredScopes 403', async () => {
+flow('missing permission', 'bob (no roles): claimIncludes 401 invalid_token, requiredScopes 403', async () => {
   const token = await userToken(USERS.bob);
   const claims = jwtPayload(token);
   assert.equal(claims.sub, USERS.bob.sub);
@@ -123,7 +123,7 @@ flow('user without the permission: claimIncludes 401 invalid_token, requiredScop
   assert.match(bearerChallenge(byScope.wwwAuthenticate), /error="insufficient_scope".*scope="read:protected"/);
 });
 
-flow('tampered token 401 invalid_token', async () => {
+flow('tampered token', '401 invalid_token', async () => {
   const token = await m2mToken();
   const [h, p, s] = token.split('.');
   const payload = jwtPayload(token);
@@ -135,7 +135,7 @@ flow('tampered token 401 invalid_token', async () => {
   assert.match(bearerChallenge(res.wwwAuthenticate), /error="invalid_token"/);
 });
 
-flow('no token 401 with WWW-Authenticate: Bearer realm="api"', async () => {
+flow('no token', '401 with WWW-Authenticate: Bearer realm="api"', async () => {
   const res = await call('/scoped');
   assert.equal(res.status, 401, JSON.stringify(res));
   assert.equal(bearerChallenge(res.wwwAuthenticate), 'Bearer realm="api"');

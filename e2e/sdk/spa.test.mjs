@@ -55,7 +55,7 @@ function tokenOk(res, what) {
   return res.value;
 }
 
-flow('loginWithRedirect, handleRedirectCallback, getUser, getTokenSilently from cache, protected API', async () => {
+flow('loginWithRedirect', 'login page, handleRedirectCallback, getUser, getTokenSilently from cache, protected API', async () => {
   const { page, requests } = await session();
   await loginWithRedirect(page, USERS.alice);
 
@@ -87,7 +87,7 @@ flow('loginWithRedirect, handleRedirectCallback, getUser, getTokenSilently from 
   assert.deepEqual(res.body, { message: 'Protected Endpoint' });
 }, TIMEOUT);
 
-flow('getTokenSilently through the hidden iframe (web_message, prompt=none) after a reload', async () => {
+flow('getTokenSilently (iframe)', 'after a reload, hidden iframe with web_message and prompt=none', async () => {
   const { page, requests } = await session();
   await loginWithRedirect(page, USERS.alice);
 
@@ -108,7 +108,7 @@ flow('getTokenSilently through the hidden iframe (web_message, prompt=none) afte
   assert.equal(user.email, USERS.alice.email);
 }, TIMEOUT);
 
-flow('useRefreshTokens: getTokenSilently with refresh_token grant and rotation', async () => {
+flow('getTokenSilently (refresh token)', 'useRefreshTokens, refresh_token grant, rotation', async () => {
   const { page, requests } = await session();
   const opts = { useRefreshTokens: true };
   await loginWithRedirect(page, USERS.alice, opts);
@@ -139,7 +139,7 @@ flow('useRefreshTokens: getTokenSilently with refresh_token grant and rotation',
   assert.equal(res.status, 200, JSON.stringify(res));
 }, TIMEOUT);
 
-flow('loginWithPopup (web_message to the opener), getUser', async () => {
+flow('loginWithPopup', 'login page in a popup, web_message to the opener, getUser', async () => {
   const { page, requests } = await session();
   await openApp(page);
 
@@ -149,6 +149,8 @@ flow('loginWithPopup (web_message to the opener), getUser', async () => {
   await submitLogin(popup, USERS.alice);
   const login = await result;
   assert.ok(login.ok, `loginWithPopup failed: ${JSON.stringify(login)}`);
+  // The SDK closes its popup once the response arrives.
+  if (!popup.isClosed()) await popup.waitForEvent('close', { timeout: 5_000 });
 
   const q = idpCalls(requests, '/authorize')[0].url.searchParams;
   assert.equal(q.get('response_mode'), 'web_message');
@@ -161,7 +163,7 @@ flow('loginWithPopup (web_message to the opener), getUser', async () => {
   assertAccessToken(token, USERS.alice);
 }, TIMEOUT);
 
-flow('logout with returnTo, then getTokenSilently fails with login_required', async () => {
+flow('logout', 'returnTo the app, then getTokenSilently fails with login_required', async () => {
   const { page, requests } = await session();
   await loginWithRedirect(page, USERS.alice);
 
@@ -189,7 +191,7 @@ flow('logout with returnTo, then getTokenSilently fails with login_required', as
   assert.ok(silent.some((r) => r.url.searchParams.get('prompt') === 'none'), 'a prompt=none /authorize');
 }, TIMEOUT);
 
-flow('a user without the permission: protected API 403, members-only 200', async () => {
+flow('API permissions', 'bob without read:protected: protected API 403, members-only 200', async () => {
   const { page } = await session();
   await loginWithRedirect(page, USERS.bob);
   const user = tokenOk(await sdkCall(page, 'getUser'), 'getUser');

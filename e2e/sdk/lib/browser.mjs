@@ -1,10 +1,16 @@
 // Headless Chromium (Debian's, through playwright-core) and the test page.
 //
 // The tenant only allows the demo app's origin as the SPA's callback, logout
-// and web-message origin, so the test page must live there. Playwright
-// answers requests for DEMOAPP_URL + "/" (with or without ?code=...) and
-// DEMOAPP_URL + "/sdk/*" itself, from files in this package; everything else
-// on that origin, in particular /api/*, reaches the real demo app.
+// and web-message origin, so the test page must live there. The browser is
+// answered for DEMOAPP_URL + "/" (with or without ?code=...) and
+// DEMOAPP_URL + "/sdk/*" with files from this package; everything else on that
+// origin, in particular /api/*, reaches the real demo app.
+//
+// That interception uses the DevTools Fetch domain rather than page.route:
+// the emulator sends the browser back to the app with a redirect, and
+// Playwright's routes never see a request that follows a redirect, so the
+// callback would load the demo app's own front end. Fetch.requestPaused does
+// fire for it.
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
@@ -35,8 +41,9 @@ export function launchBrowser() {
 }
 
 /**
- * A fresh browser context (own cookies and storage) with the test page routed
- * in, and a log of every request its pages, frames and popups make.
+ * A fresh browser context (own cookies and storage) and a page in it whose
+ * app-origin root serves the test page, with a log of every request the
+ * context's pages, frames, workers and popups make.
  */
 export async function newAppContext(browser) {
   // Chromium's Local Network Access checks treat a document that Playwright
@@ -48,21 +55,50 @@ export async function newAppContext(browser) {
   context.setDefaultTimeout(15_000);
   const requests = [];
   context.on('request', (r) => requests.push(r));
-  await context.route(
-    (url) => url.origin === APP_ORIGIN && (url.pathname === '/' || url.pathname.startsWith('/sdk/')),
-    (route) => {
-      const { pathname } = new URL(route.request().url());
-      if (pathname === '/' || pathname === '/sdk/index.html') {
-        return route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: PAGE_HTML });
-      }
-      if (pathname === '/sdk/auth0-spa-js.js') {
-        return route.fulfill({ status: 200, contentType: 'text/javascript; charset=utf-8', body: SDK_BUNDLE });
-      }
-      return route.fulfill({ status: 404, contentType: 'text/plain', body: 'not found' });
-    },
-  );
   const page = await context.newPage();
+  await serveTestPage(context, page);
   return { context, page, requests };
+}
+
+const TEST_FILES = new Map([
+  ['/', { type: 'text/html; charset=utf-8', body: PAGE_HTML }],
+  ['/sdk/index.html', { type: 'text/html; charset=utf-8', body: PAGE_HTML }],
+  ['/sdk/auth0-spa-js.js', { type: 'text/javascript; charset=utf-8', body: SDK_BUNDLE }],
+]);
+
+async function serveTestPage(context, page) {
+  const cdp = await context.newCDPSession(page);
+  cdp.on('Fetch.requestPaused', async ({ requestId, request }) => {
+    const url = new URL(request.url);
+    const file = url.origin === APP_ORIGIN && TEST_FILES.get(url.pathname);
+    try {
+      if (file) {
+        await cdp.send('Fetch.fulfillRequest', {
+          requestId,
+          responseCode: 200,
+          responseHeaders: [
+            { name: 'Content-Type', value: file.type },
+            { name: 'Cache-Control', value: 'no-store' },
+          ],
+          body: file.body.toString('base64'),
+        });
+      } else if (url.origin === APP_ORIGIN && url.pathname.startsWith('/sdk/')) {
+        await cdp.send('Fetch.fulfillRequest', { requestId, responseCode: 404, body: '' });
+      } else {
+        await cdp.send('Fetch.continueRequest', { requestId });
+      }
+    } catch {
+      // The page or request went away meanwhile (navigation, context closed).
+    }
+  });
+  // In CDP URL patterns "?" matches any one character; a backslash makes it literal.
+  await cdp.send('Fetch.enable', {
+    patterns: [
+      { urlPattern: APP_ORIGIN + '/', requestStage: 'Request' },
+      { urlPattern: APP_ORIGIN + '/\\?*', requestStage: 'Request' },
+      { urlPattern: APP_ORIGIN + '/sdk/*', requestStage: 'Request' },
+    ],
+  });
 }
 
 /** The emulator requests in `requests` (Playwright Request objects) for `path`, as URLs. */

@@ -9,9 +9,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { SDK_RESULTS } from './config.mjs';
 
 /**
- * Returns `flow(name, fn, options)`, a `test()` whose outcome is recorded as
- * one row for `sdk`@`version`. Flows that never got to run (a failed `before`
- * hook, a crash) are recorded as not ok.
+ * Returns `flow(name, detail, fn, options)`: a `test()` titled "name: detail"
+ * whose outcome is recorded as one row {sdk, version, flow: name, ok}. Flows
+ * that never got to run (a failed `before` hook, a crash) are recorded as not
+ * ok.
  */
 export function recorder(sdk, version) {
   const declared = [];
@@ -22,9 +23,10 @@ export function recorder(sdk, version) {
     if (SDK_RESULTS) await mergeResults(SDK_RESULTS, rows);
   });
 
-  return function flow(name, fn, options = {}) {
+  return function flow(name, detail, fn, options = {}) {
+    if (declared.includes(name)) throw new Error(`flow ${name} declared twice`);
     declared.push(name);
-    return test(name, options, async (t) => {
+    return test(`${name}: ${detail}`, options, async (t) => {
       outcome.set(name, false);
       await fn(t);
       outcome.set(name, true);
