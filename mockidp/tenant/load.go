@@ -56,16 +56,18 @@ var (
 		"urn:openid:params:grant-type:ciba", "urn:okta:params:oauth:grant-type:webauthn",
 		"urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token",
 	}
-	// restrictedClaims cannot be set as custom claims: the emulator sets them, or Auth0 reserves
-	// them (Auth0 docs, "Create Custom Claims": restricted claims).
+	// restrictedClaims cannot be custom claims: Auth0 reserves them (Auth0 docs, "Create Custom
+	// Claims", general restrictions), and the emulator sets scope itself.
 	restrictedClaims = []string{
 		"acr", "act", "active", "amr", "at_hash", "ath", "attest", "aud", "auth_time", "authorization_details", "azp",
 		"c_hash", "client_id", "cnf", "cty", "dest", "entitlements", "events", "exp", "groups", "gty", "htm", "htu",
 		"iat", "internalService", "iss", "jcard", "jku", "jti", "jwe", "jwk", "kid", "may_act", "mky", "nbf", "nonce",
 		"object_id", "org_id", "org_name", "orig", "origid", "permissions", "roles", "rph", "s_hash", "scope", "sid",
-		"sub", "sub_jwk", "toe", "txn", "typ", "uuid", "vot", "vtm", "x5t#S256",
+		"sip_callid", "sip_cseq_num", "sip_date", "sip_from_tag", "sip_via_branch", "sub", "sub_jwk", "toe", "txn",
+		"typ", "uuid", "vot", "vtm", "x5t#S256",
 	}
-	// profileClaims come from the user's own fields; a custom claim must not contradict them.
+	// profileClaims are OpenID standard claims, which Auth0 does not let custom claims change;
+	// they come from the user's own fields.
 	profileClaims = []string{
 		"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "profile", "picture",
 		"website", "email", "email_verified", "gender", "birthdate", "zoneinfo", "locale", "phone_number",
@@ -186,7 +188,14 @@ func Load(fsys fs.FS, name string) (*Tenant, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tenant: %w", err)
 	}
-	l := &loader{fsys: fsys, file: name, seen: map[string]int{}, logins: map[string]int{}}
+	l := &loader{
+		fsys:          fsys,
+		file:          name,
+		seen:          map[string]int{},
+		logins:        map[string]int{},
+		clientsByName: map[string]*Client{},
+		connections:   map[string]*Connection{},
+	}
 	t := l.load(data)
 	if len(l.errs) > 0 {
 		slices.SortStableFunc(l.errs, func(a, b *Error) int {
@@ -260,8 +269,6 @@ func (l *loader) load(data []byte) *Tenant {
 		usersByName: map[string]*User{},
 		rolesByName: map[string]*Role{},
 	}
-	l.clientsByName = map[string]*Client{}
-	l.connections = map[string]*Connection{}
 
 	sections := map[string]field{}
 	skipped := l.fields(field{node: root}, sectionSchema, func(f field) { sections[f.key] = f })
@@ -322,7 +329,7 @@ func (l *loader) parse(data []byte) (root *yaml.Node) {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			l.errs = append(l.errs, &Error{File: l.file, Line: 1, Column: 1, Msg: "the file is empty; a tenant needs at least one section (" + strings.Join(sectionSchema.modelled, ", ") + ")"})
+			l.emptyFile()
 		} else {
 			l.syntaxError(data, err)
 		}
@@ -339,14 +346,19 @@ func (l *loader) parse(data []byte) (root *yaml.Node) {
 		return nil
 	}
 	if len(doc.Content) == 0 || doc.Content[0].ShortTag() == "!!null" {
-		l.errs = append(l.errs, &Error{File: l.file, Line: 1, Column: 1, Msg: "the file is empty; a tenant needs at least one section (" + strings.Join(sectionSchema.modelled, ", ") + ")"})
+		l.emptyFile()
 		return nil
 	}
 	return deref(doc.Content[0])
 }
 
-// syntaxError records a YAML parser error. The parser names a line but no column, and names none
-// when the problem is on the first line.
+func (l *loader) emptyFile() {
+	l.errs = append(l.errs, &Error{File: l.file, Line: 1, Column: 1,
+		Msg: "the file is empty; a tenant needs at least one section (" + strings.Join(sectionSchema.modelled, ", ") + ")"})
+}
+
+// syntaxError records a YAML parser error. The parser names a line but no column: for a parser
+// problem the line where the broken block starts, counted from 0; none when that is the first line.
 func (l *loader) syntaxError(data []byte, err error) {
 	e := &Error{File: l.file, Line: 1, Msg: "not valid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
 	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
