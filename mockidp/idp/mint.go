@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"cmp"
 	"fmt"
 	"slices"
 	"strings"
@@ -33,8 +34,9 @@ var restrictedClaims = map[string]bool{
 	"ver": true,
 }
 
-// tokenResponse is the body of a successful /oauth/token answer, members in Auth0's order.
-type tokenResponse struct {
+// TokenResponse is the body of a successful /oauth/token answer, members in Auth0's order;
+// MintToken returns one too.
+type TokenResponse struct {
 	AccessToken  string `json:"access_token"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	IDToken      string `json:"id_token,omitempty"`
@@ -62,6 +64,13 @@ type issue struct {
 	// NoRefresh suppresses the refresh token even with offline_access (the refresh grant of
 	// a non-rotating client keeps the token it was given).
 	NoRefresh bool
+	// RefreshScope, when set, is the scope a new refresh token carries and decides whether one
+	// is issued: a down-scoped refresh keeps its family's scope (RFC 6749 §6).
+	RefreshScope []string
+	// Lifetime, when set, replaces the API's access-token lifetime (MintToken's ExpiresIn).
+	Lifetime time.Duration
+	// Claims are extra access-token claims (MintToken's), set after the user's custom claims.
+	Claims map[string]any
 }
 
 // apiFor resolves the audience of a request: the named API, else the tenant's default audience.
@@ -114,27 +123,29 @@ func grantedScope(requested string, c *tenant.Client, u *tenant.User, api *tenan
 
 // mint signs the tokens of one response and records what later requests must find (refresh
 // tokens, opaque tokens, the grant of each access token).
-func (s *Server) mint(is issue) (*tokenResponse, error) {
+func (s *Server) mint(is issue) (*TokenResponse, error) {
 	now := s.now()
-	resp := &tokenResponse{TokenType: "Bearer", Scope: strings.Join(is.Scope, " ")}
+	resp := &TokenResponse{TokenType: "Bearer", Scope: strings.Join(is.Scope, " ")}
 	hasScope := func(sc string) bool { return slices.Contains(is.Scope, sc) }
 
 	if is.API == nil {
+		lifetime := cmp.Or(is.Lifetime, opaqueLifetime)
 		tok, err := s.randomString(24)
 		if err != nil {
 			return nil, err
 		}
 		s.store.putOpaque(tok, &opaqueToken{
 			ClientID: is.Client.ClientID, UserID: is.User.UserID, Scope: resp.Scope,
-			Grant: is.Grant, Expires: now.Add(opaqueLifetime),
+			Grant: is.Grant, Expires: now.Add(lifetime),
 		})
-		resp.AccessToken, resp.ExpiresIn = tok, int64(opaqueLifetime/time.Second)
+		resp.AccessToken, resp.ExpiresIn = tok, int64(lifetime/time.Second)
 	} else {
-		at, err := s.signAccessToken(is, now)
+		lifetime := cmp.Or(is.Lifetime, is.API.TokenLifetime)
+		at, err := s.signAccessToken(is, now, lifetime)
 		if err != nil {
 			return nil, err
 		}
-		resp.AccessToken, resp.ExpiresIn = at, int64(is.API.TokenLifetime/time.Second)
+		resp.AccessToken, resp.ExpiresIn = at, int64(lifetime/time.Second)
 	}
 
 	if is.User != nil && hasScope("openid") {
@@ -145,7 +156,11 @@ func (s *Server) mint(is issue) (*tokenResponse, error) {
 		resp.IDToken = idt
 	}
 
-	if is.User != nil && hasScope("offline_access") && !is.NoRefresh {
+	refreshScope := is.Scope
+	if is.RefreshScope != nil {
+		refreshScope = is.RefreshScope
+	}
+	if is.User != nil && slices.Contains(refreshScope, "offline_access") && !is.NoRefresh {
 		rt, err := s.randomString(32)
 		if err != nil {
 			return nil, err
@@ -157,7 +172,7 @@ func (s *Server) mint(is issue) (*tokenResponse, error) {
 		}
 		s.store.putRefresh(rt, &refreshToken{
 			ClientID: is.Client.ClientID, UserID: is.User.UserID, Audience: audience,
-			Scope: resp.Scope, SessionID: is.SessionID, Grant: is.Grant,
+			Scope: strings.Join(refreshScope, " "), SessionID: is.SessionID, Grant: is.Grant,
 			Expires: now.Add(policy.Lifetime), IdleExpires: now.Add(policy.IdleLifetime),
 		})
 		resp.RefreshToken = rt
@@ -165,12 +180,12 @@ func (s *Server) mint(is issue) (*tokenResponse, error) {
 	return resp, nil
 }
 
-func (s *Server) signAccessToken(is issue, now time.Time) (string, error) {
+func (s *Server) signAccessToken(is issue, now time.Time, lifetime time.Duration) (string, error) {
 	api := is.API
 	claims := map[string]any{
 		"iss": s.issuer,
 		"iat": now.Unix(),
-		"exp": now.Add(api.TokenLifetime).Unix(),
+		"exp": now.Add(lifetime).Unix(),
 	}
 	if is.User != nil {
 		addCustomClaims(claims, is.User.Claims)
@@ -178,6 +193,7 @@ func (s *Server) signAccessToken(is issue, now time.Time) (string, error) {
 	} else {
 		claims["sub"] = is.Client.ClientID + "@clients"
 	}
+	addCustomClaims(claims, is.Claims)
 	// With openid the token also opens /userinfo, and Auth0 makes aud an array (wire spec §4.1).
 	if slices.Contains(is.Scope, "openid") {
 		claims["aud"] = []string{api.Identifier, s.endpoint("userinfo")}

@@ -54,8 +54,9 @@ type refreshToken struct {
 	Expires   time.Time
 	// IdleExpires is the inactivity deadline (idle_token_lifetime).
 	IdleExpires time.Time
-	// Used is set once the token has been rotated away.
-	Used bool
+	// Used is set once the token has been rotated away, at RotatedAt.
+	Used      bool
+	RotatedAt time.Time
 }
 
 // opaqueToken is an access token issued without an API audience: usable only at /userinfo.
@@ -149,6 +150,15 @@ func (st *store) session(id string, now time.Time, idle time.Duration) (*session
 	return s, true
 }
 
+// liveSession reports whether a session is alive without counting as activity: a refresh
+// token grant is not a visit to the tenant, so it does not extend the idle deadline.
+func (st *store) liveSession(id string, now time.Time) bool {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	s, ok := st.sessions.get(id)
+	return ok && now.Before(s.Expires) && now.Before(s.IdleExpires)
+}
+
 // endSession removes a session; with revokeTokens it also revokes the grants of the refresh
 // tokens issued in it.
 func (st *store) endSession(id string, revokeTokens bool) {
@@ -182,8 +192,9 @@ const (
 )
 
 // useRefresh spends a refresh token for clientID. A rotating token is marked used, so that
-// presenting it again revokes its whole family.
-func (st *store) useRefresh(token, clientID string, rotating bool, now time.Time) (*refreshToken, refreshUse) {
+// presenting it again revokes its whole family, unless it comes back within leeway of its
+// rotation (the client's reuse interval, for retries after a lost response).
+func (st *store) useRefresh(token, clientID string, rotating bool, leeway time.Duration, now time.Time) (*refreshToken, refreshUse) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	rt, ok := st.refresh.get(token)
@@ -193,7 +204,7 @@ func (st *store) useRefresh(token, clientID string, rotating bool, now time.Time
 	if _, revoked := st.revokedGrants.get(rt.Grant); revoked {
 		return nil, refreshInvalid
 	}
-	if rt.Used {
+	if rt.Used && !now.Before(rt.RotatedAt.Add(leeway)) {
 		st.revokedGrants.put(rt.Grant, struct{}{})
 		return nil, refreshReused
 	}
@@ -201,11 +212,23 @@ func (st *store) useRefresh(token, clientID string, rotating bool, now time.Time
 		st.refresh.del(token)
 		return nil, refreshInvalid
 	}
-	if rotating {
-		rt.Used = true
+	if rotating && !rt.Used {
+		rt.Used, rt.RotatedAt = true, now
 	}
 	cp := *rt
 	return &cp, refreshOK
+}
+
+// refreshScope returns the scope a client's refresh token was issued with, without spending
+// it, so that a down-scoping request can be checked first. The scope of a token never changes.
+func (st *store) refreshScope(token, clientID string) (string, bool) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	rt, ok := st.refresh.get(token)
+	if !ok || rt.ClientID != clientID {
+		return "", false
+	}
+	return rt.Scope, true
 }
 
 // revokeRefresh revokes the grant of a refresh token if clientID owns it; unknown tokens are
