@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import express from 'express';
 import { auth, claimIncludes, requiredScopes } from 'express-oauth2-jwt-bearer';
-import { AUDIENCE, CLIENTS, ISSUER, MOCKIDP_DOMAIN, USERS, installedVersion, jwtPayload } from './lib/config.mjs';
+import { AUDIENCE, CLIENTS, ISSUER, MOCKIDP_DOMAIN, USERS, installedVersion, jwtPayload, preflight } from './lib/config.mjs';
 import { recorder } from './lib/results.mjs';
 
 const SDK = 'express-oauth2-jwt-bearer';
@@ -15,6 +15,7 @@ let server;
 let base;
 
 before(async () => {
+  await preflight();
   const app = express();
   // The issuer is http: fine for a single issuer (only multi-issuer mode with
   // NODE_ENV=production insists on https).

@@ -2,7 +2,7 @@
 // configured exactly as for an Auth0 tenant.
 import { before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { AUDIENCE, DEMOAPP_URL, ISSUER, USERS, installedVersion, jwtPayload } from './lib/config.mjs';
+import { AUDIENCE, DEMOAPP_URL, ISSUER, USERS, installedVersion, jwtPayload, preflight } from './lib/config.mjs';
 import { recorder } from './lib/results.mjs';
 import {
   APP_ORIGIN,
@@ -25,6 +25,7 @@ let browser;
 const contexts = [];
 
 before(async () => {
+  await preflight({ app: true });
   browser = await launchBrowser();
 });
 

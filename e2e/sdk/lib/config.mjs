@@ -41,3 +41,32 @@ export function jwtPayload(token) {
   if (parts.length !== 3) throw new Error(`not a JWT: ${String(token).slice(0, 20)}…`);
   return JSON.parse(Buffer.from(parts[1], 'base64url').toString('utf8'));
 }
+
+/**
+ * Fails fast, with the address, when the emulator is not serving the expected
+ * issuer (or, with `app`, the demo app does not answer), instead of letting
+ * every scenario time out.
+ */
+export async function preflight({ app = false } = {}) {
+  const discovery = `${MOCKIDP_DOMAIN}/.well-known/openid-configuration`;
+  let doc;
+  try {
+    const res = await fetch(discovery, { signal: AbortSignal.timeout(5_000) });
+    if (!res.ok) throw new Error(`status ${res.status}`);
+    doc = await res.json();
+  } catch (err) {
+    throw new Error(`mockidp not reachable at ${discovery} (set MOCKIDP_DOMAIN): ${err.message}`);
+  }
+  if (doc.issuer !== ISSUER) {
+    throw new Error(`mockidp at ${MOCKIDP_DOMAIN} says issuer ${JSON.stringify(doc.issuer)}, expected ${JSON.stringify(ISSUER)}`);
+  }
+  if (app) {
+    const open = `${DEMOAPP_URL}/api/open`;
+    try {
+      const res = await fetch(open, { signal: AbortSignal.timeout(5_000) });
+      if (res.status !== 200) throw new Error(`status ${res.status}`);
+    } catch (err) {
+      throw new Error(`demo app not reachable at ${open} (set DEMOAPP_URL): ${err.message}`);
+    }
+  }
+}
