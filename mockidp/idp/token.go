@@ -1,0 +1,86 @@
+package idp
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/tenantless/tenantless/mockidp/tenant"
+)
+
+// grantHandler answers one grant type for an authenticated client that may use it.
+type grantHandler func(s *Server, c *tenant.Client, p params) (*TokenResponse, error)
+
+// grants are the grant types the token endpoint serves (wire spec §3.2). Auth0's device-code,
+// token-exchange and MFA grants are not emulated: they get unsupported_grant_type.
+var grants = map[string]grantHandler{
+	tenant.GrantAuthorizationCode: (*Server).authorizationCodeGrant,
+	tenant.GrantRefreshToken:      (*Server).refreshTokenGrant,
+	tenant.GrantClientCredentials: (*Server).clientCredentialsGrant,
+	tenant.GrantPassword: func(s *Server, c *tenant.Client, p params) (*TokenResponse, error) {
+		return s.passwordGrant(c, p, false)
+	},
+	tenant.GrantPasswordRealm: func(s *Server, c *tenant.Client, p params) (*TokenResponse, error) {
+		return s.passwordGrant(c, p, true)
+	},
+}
+
+// grantTypesURI is where Auth0 points a client whose grant is disabled (ruby-auth0#190).
+const grantTypesURI = "https://auth0.com/docs/clients/client-grant-types"
+
+// errServer is what a client sees of an internal failure; the cause goes to the log only.
+var errServer = newError(http.StatusInternalServerError, "server_error", "Internal error")
+
+// handleToken is POST /oauth/token. Every answer, success or error, is JSON with
+// Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1, S33).
+func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
+	resp, err := s.token(w, r)
+	if err != nil {
+		s.writeFailure(w, r, "token", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+// token reads the request, checks the grant type, authenticates the client, checks that the
+// client may use the grant, and hands over to the grant.
+func (s *Server) token(w http.ResponseWriter, r *http.Request) (*TokenResponse, error) {
+	p, e := readParams(w, r, s.maxBody)
+	if e != nil {
+		return nil, e
+	}
+	grantType := p["grant_type"]
+	if grantType == "" {
+		return nil, missingParam("grant_type")
+	}
+	grant, ok := grants[grantType]
+	if !ok {
+		return nil, newError(http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type: "+grantType)
+	}
+	c, e := s.authenticateClient(w, r, p, errTokenClientAuth)
+	if e != nil {
+		return nil, e
+	}
+	if !c.AllowsGrant(grantType) {
+		return nil, grantNotAllowed(grantType)
+	}
+	return grant(s, c, p)
+}
+
+func grantNotAllowed(grantType string) *oauthError {
+	e := newError(http.StatusForbidden, "unauthorized_client", "Grant type '"+grantType+"' not allowed for the client.")
+	e.URI = grantTypesURI
+	return e
+}
+
+// writeFailure writes a protocol error as it is, and anything else as a bare server_error
+// after logging it.
+func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, endpoint string, err error) {
+	if e, ok := errors.AsType[*oauthError](err); ok {
+		writeError(w, e)
+		return
+	}
+	s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
+		slog.String("endpoint", endpoint), slog.String("error", err.Error()))
+	writeError(w, errServer)
+}

@@ -1,0 +1,77 @@
+package idp
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/tenantless/tenantless/mockidp/tenant"
+)
+
+// errBadRefreshToken is Auth0's answer for a refresh token that is unknown, expired, revoked,
+// rotated away or another client's (wire spec §3.4, nextjs-auth0#333).
+var errBadRefreshToken = newError(http.StatusForbidden, "invalid_grant", "Unknown or invalid refresh token.")
+
+// refreshTokenGrant spends a refresh token (RFC 6749 §6). With rotation (the client's
+// refresh_token.rotation_type) the answer carries a new refresh token of the same family and
+// the old one is spent; presenting a spent one after the client's leeway (reuse interval)
+// revokes the family (RFC 9700 §4.14.2, S28).
+// Without rotation the client keeps its token and none is returned, as Auth0 does. Every
+// answer has a new ID token, whose sid is the session's while that session is alive.
+func (s *Server) refreshTokenGrant(c *tenant.Client, p params) (*TokenResponse, error) {
+	token := p["refresh_token"]
+	if token == "" {
+		return nil, missingParam("refresh_token")
+	}
+	// A narrower scope may be asked for (RFC 6749 §6); a wider one is refused before the
+	// token is spent, so that the mistake does not cost the client its token. The status is
+	// RFC's 400, which Auth0 also uses for invalid_scope (wire spec §3.4).
+	var narrowed []string
+	if requested := uniqueFields(p["scope"]); len(requested) > 0 {
+		if held, ok := s.store.refreshScope(token, c.ClientID); ok {
+			family := strings.Fields(held)
+			for _, sc := range requested {
+				if !slices.Contains(family, sc) {
+					return nil, newError(http.StatusBadRequest, "invalid_scope",
+						"The requested scope exceeds the scope granted by the refresh token: "+sc)
+				}
+			}
+			narrowed = requested
+		}
+	}
+	now := s.now()
+	policy := c.RefreshToken
+	rt, use := s.store.useRefresh(token, c.ClientID, policy.Rotating, policy.Leeway, now)
+	if use != refreshOK {
+		return nil, errBadRefreshToken
+	}
+	u, ok := s.tenant.User(rt.UserID)
+	if !ok {
+		return nil, errBadRefreshToken
+	}
+	if u.Blocked {
+		// auth0-spa-js recognises a blocked user by this text (wire spec §3.4); the status
+		// is UNCONFIRMED, so it is the 403 of every other invalid_grant.
+		return nil, newError(http.StatusForbidden, "invalid_grant", "user is blocked")
+	}
+	var api *tenant.API
+	if rt.Audience != "" {
+		if api, ok = s.tenant.API(rt.Audience); !ok {
+			return nil, errBadRefreshToken
+		}
+	}
+	family := strings.Fields(rt.Scope)
+	scope := family
+	if narrowed != nil {
+		scope = narrowed
+	}
+	sid := ""
+	if rt.SessionID != "" && s.store.liveSession(rt.SessionID, now) {
+		sid = rt.SessionID
+	}
+	// The access token's gty after a refresh is UNCONFIRMED (wire spec §9): none is set.
+	return s.mint(issue{
+		Client: c, User: u, API: api, Scope: scope, RefreshScope: family,
+		SessionID: sid, Grant: rt.Grant, NoRefresh: !policy.Rotating,
+	})
+}

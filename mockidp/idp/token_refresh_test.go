@@ -1,0 +1,239 @@
+package idp
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantless/tenantless/fixtures"
+)
+
+// refreshForm is a refresh by demo-web (client_secret_post), plus extra parameters.
+func refreshForm(rt string, kv ...string) string {
+	return form(append([]string{"grant_type", "refresh_token", "client_id", "demo-web", "client_secret", "demo-web-secret",
+		"refresh_token", rt}, kv...)...)
+}
+
+// aliceOffline logs alice in with the password grant and offline_access.
+func aliceOffline(t *testing.T, s *apiServer) TokenResponse {
+	t.Helper()
+	resp := tokenOK(t, s.post(t, "/oauth/token", passwordForm("alice@example.com", "alice-password",
+		"audience", "https://api.example.com", "scope", "openid profile offline_access read:protected")))
+	require.NotEmpty(t, resp.RefreshToken)
+	return resp
+}
+
+// userinfoStatus is the status /userinfo gives an access token.
+func (s *apiServer) userinfoStatus(t *testing.T, at string) int {
+	t.Helper()
+	return s.send(t, http.MethodGet, "/userinfo", "", "", "Authorization", "Bearer "+at).Code
+}
+
+// TestRefreshRotation: each refresh returns a new refresh token and ID token; the old one is
+// spent, and presenting it again revokes the whole family (S28).
+func TestRefreshRotation(t *testing.T) {
+	s := newAPIServer(t)
+	first := aliceOffline(t, s)
+	rt1 := first.RefreshToken
+
+	s.clock.Advance(time.Minute)
+	second := tokenOK(t, s.post(t, "/oauth/token", refreshForm(rt1, "redirect_uri", "http://ignored.example")))
+	rt2 := second.RefreshToken
+	require.NotEmpty(t, rt2)
+	assert.NotEqual(t, rt1, rt2)
+	assert.Equal(t, "openid profile offline_access read:protected", second.Scope)
+	require.NotEmpty(t, second.IDToken)
+	assert.NotEqual(t, first.IDToken, second.IDToken)
+	id := s.claimsOf(t, second.IDToken)
+	assert.Equal(t, unix(testStart.Add(time.Minute)), id["iat"])
+	at := s.claimsOf(t, second.AccessToken)
+	assert.NotContains(t, at, "gty", "gty after a refresh is UNCONFIRMED; none is set")
+	assert.Equal(t, []any{"read:protected"}, at["permissions"])
+	assert.Equal(t, http.StatusOK, s.userinfoStatus(t, second.AccessToken))
+
+	// RT1 again: reuse. It fails, and the family (RT2 and what it minted) is revoked.
+	assertError(t, s.post(t, "/oauth/token", refreshForm(rt1)), 403, "invalid_grant", "Unknown or invalid refresh token.")
+	assertError(t, s.post(t, "/oauth/token", refreshForm(rt2)), 403, "invalid_grant", "Unknown or invalid refresh token.")
+	assert.Equal(t, http.StatusUnauthorized, s.userinfoStatus(t, second.AccessToken))
+	assert.Equal(t, http.StatusUnauthorized, s.userinfoStatus(t, first.AccessToken))
+
+	t.Run("another family is untouched", func(t *testing.T) {
+		other := aliceOffline(t, s)
+		tokenOK(t, s.post(t, "/oauth/token", refreshForm(other.RefreshToken)))
+	})
+}
+
+func TestRefreshErrors(t *testing.T) {
+	s := newAPIServer(t)
+	live := aliceOffline(t, s)
+	tests := []struct {
+		name        string
+		body        string
+		status      int
+		code        string
+		description string
+	}{
+		{"missing refresh_token", form("grant_type", "refresh_token", "client_id", "demo-web", "client_secret", "demo-web-secret"), 400, "invalid_request", "Missing required parameter: refresh_token"},
+		{"unknown refresh token", refreshForm("nope"), 403, "invalid_grant", "Unknown or invalid refresh token."},
+		{"another client's token (S29)", form("grant_type", "refresh_token", "client_id", "demo-spa", "refresh_token", live.RefreshToken), 403, "invalid_grant", "Unknown or invalid refresh token."},
+		{"wider scope (S29)", refreshForm(live.RefreshToken, "scope", "openid email"), 400, "invalid_scope", "The requested scope exceeds the scope granted by the refresh token: email"},
+		{"an access token as refresh token", refreshForm(live.AccessToken), 403, "invalid_grant", "Unknown or invalid refresh token."},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assertError(t, s.post(t, "/oauth/token", tt.body), tt.status, tt.code, tt.description)
+		})
+	}
+	t.Run("neither the other client nor the wider scope spent the token", func(t *testing.T) {
+		tokenOK(t, s.post(t, "/oauth/token", refreshForm(live.RefreshToken)))
+	})
+}
+
+// TestRefreshNarrowScope: a narrower scope shapes the new tokens, while the family keeps its
+// scope (RFC 6749 §6).
+func TestRefreshNarrowScope(t *testing.T) {
+	s := newAPIServer(t)
+	rt := aliceOffline(t, s).RefreshToken
+	narrow := tokenOK(t, s.post(t, "/oauth/token", refreshForm(rt, "scope", "read:protected")))
+	assert.Equal(t, "read:protected", narrow.Scope)
+	assert.Empty(t, narrow.IDToken, "no openid, no ID token")
+	require.NotEmpty(t, narrow.RefreshToken, "the family keeps offline_access")
+	at := s.claimsOf(t, narrow.AccessToken)
+	assert.Equal(t, "https://api.example.com", at["aud"])
+
+	full := tokenOK(t, s.post(t, "/oauth/token", refreshForm(narrow.RefreshToken)))
+	assert.Equal(t, "openid profile offline_access read:protected", full.Scope)
+	assert.NotEmpty(t, full.IDToken)
+}
+
+func TestRefreshExpiry(t *testing.T) {
+	s := newAPIServer(t)
+	t.Run("idle lifetime", func(t *testing.T) {
+		rt := aliceOffline(t, s).RefreshToken
+		s.clock.Advance(15*24*time.Hour + time.Second)
+		assertError(t, s.post(t, "/oauth/token", refreshForm(rt)), 403, "invalid_grant", "Unknown or invalid refresh token.")
+	})
+	t.Run("used within the idle lifetime, until the absolute one", func(t *testing.T) {
+		rt := aliceOffline(t, s).RefreshToken
+		for range 2 {
+			s.clock.Advance(14 * 24 * time.Hour)
+			rt = tokenOK(t, s.post(t, "/oauth/token", refreshForm(rt))).RefreshToken
+		}
+		s.clock.Advance(3 * 24 * time.Hour)
+		rt = tokenOK(t, s.post(t, "/oauth/token", refreshForm(rt))).RefreshToken
+		require.NotEmpty(t, rt)
+	})
+}
+
+// TestRefreshNonRotating: a non-rotating client keeps its refresh token, which keeps working;
+// the answer carries none (qa-native, fixtures/qa-tenant.yaml).
+func TestRefreshNonRotating(t *testing.T) {
+	s := newAPIServerFor(t, fixtures.FS, fixtures.QATenant)
+	code := s.issueCode(t, authCode{ClientID: "qa-native", UserID: "auth0|carol", Scope: "openid offline_access read:orders",
+		Audience: "https://orders.example.com", Challenge: testChallenge})
+	first := tokenOK(t, s.post(t, "/oauth/token", form("grant_type", "authorization_code", "client_id", "qa-native",
+		"code", code, "code_verifier", testVerifier)))
+	require.NotEmpty(t, first.RefreshToken)
+	body := form("grant_type", "refresh_token", "client_id", "qa-native", "refresh_token", first.RefreshToken)
+	for range 3 {
+		resp := tokenOK(t, s.post(t, "/oauth/token", body))
+		assert.Empty(t, resp.RefreshToken)
+		assert.NotEmpty(t, resp.IDToken)
+		assert.Equal(t, int64(3600), resp.ExpiresIn, "Orders API token_lifetime")
+	}
+}
+
+// TestRefreshLeeway: within the client's reuse interval a rotated token may be exchanged again
+// (a retry after a lost answer); after it, that is reuse.
+func TestRefreshLeeway(t *testing.T) {
+	s := newAPIServerYAML(t, `
+resourceServers:
+  - name: API
+    identifier: https://api.example.com
+    allow_offline_access: true
+clients:
+  - name: Web
+    client_id: web
+    client_secret: web-secret
+    app_type: regular_web
+    grant_types: [password, refresh_token]
+    refresh_token:
+      rotation_type: rotating
+      leeway: 30
+users:
+  - email: u@example.com
+    password: u-password
+`)
+	login := tokenOK(t, s.post(t, "/oauth/token", form("grant_type", "password", "client_id", "web", "client_secret", "web-secret",
+		"username", "u@example.com", "password", "u-password", "scope", "offline_access", "audience", "https://api.example.com")))
+	refresh := func(rt string) *TokenResponse {
+		w := s.post(t, "/oauth/token", form("grant_type", "refresh_token", "client_id", "web", "client_secret", "web-secret", "refresh_token", rt))
+		if w.Code != http.StatusOK {
+			return nil
+		}
+		resp := tokenOK(t, w)
+		return &resp
+	}
+	rt1 := login.RefreshToken
+	rt2 := refresh(rt1)
+	require.NotNil(t, rt2)
+	s.clock.Advance(29 * time.Second)
+	rt3 := refresh(rt1)
+	require.NotNil(t, rt3, "within the leeway")
+	assert.NotEqual(t, rt2.RefreshToken, rt3.RefreshToken)
+	s.clock.Advance(time.Second)
+	assert.Nil(t, refresh(rt1), "past the leeway: reuse")
+	assert.Nil(t, refresh(rt2.RefreshToken), "the family is revoked")
+	assert.Nil(t, refresh(rt3.RefreshToken), "the family is revoked")
+}
+
+func TestRefreshSessionAndUser(t *testing.T) {
+	s := newAPIServer(t)
+	sess := &session{ID: "sess-1", UserID: "auth0|alice", AuthTime: testStart,
+		Expires: testStart.Add(72 * time.Hour), IdleExpires: testStart.Add(time.Hour)}
+	s.store.putSession(sess)
+	code := s.issueCode(t, authCode{ClientID: "demo-spa", UserID: "auth0|alice", SessionID: "sess-1",
+		Scope: "openid offline_access", Audience: "https://api.example.com", Challenge: testChallenge})
+	login := tokenOK(t, s.post(t, "/oauth/token", form("grant_type", "authorization_code", "client_id", "demo-spa",
+		"code", code, "code_verifier", testVerifier)))
+	spa := func(rt string) string {
+		return form("grant_type", "refresh_token", "client_id", "demo-spa", "refresh_token", rt)
+	}
+
+	resp := tokenOK(t, s.post(t, "/oauth/token", spa(login.RefreshToken)))
+	assert.Equal(t, "sess-1", s.claimsOf(t, resp.IDToken)["sid"], "session alive")
+
+	s.clock.Advance(59 * time.Minute)
+	resp = tokenOK(t, s.post(t, "/oauth/token", spa(resp.RefreshToken)))
+	assert.Equal(t, "sess-1", s.claimsOf(t, resp.IDToken)["sid"])
+	s.clock.Advance(2 * time.Minute)
+	resp = tokenOK(t, s.post(t, "/oauth/token", spa(resp.RefreshToken)))
+	assert.NotContains(t, s.claimsOf(t, resp.IDToken), "sid", "the refresh grant does not keep the session alive")
+
+	t.Run("logout that revokes tokens (S29)", func(t *testing.T) {
+		s.store.putSession(&session{ID: "sess-2", UserID: "auth0|alice", AuthTime: s.clock.Now(),
+			Expires: s.clock.Now().Add(time.Hour), IdleExpires: s.clock.Now().Add(time.Hour)})
+		code := s.issueCode(t, authCode{ClientID: "demo-spa", UserID: "auth0|alice", SessionID: "sess-2",
+			Scope: "openid offline_access", Audience: "https://api.example.com", Challenge: testChallenge})
+		rt := tokenOK(t, s.post(t, "/oauth/token", form("grant_type", "authorization_code", "client_id", "demo-spa",
+			"code", code, "code_verifier", testVerifier))).RefreshToken
+		s.store.endSession("sess-2", true)
+		assertError(t, s.post(t, "/oauth/token", spa(rt)), 403, "invalid_grant", "Unknown or invalid refresh token.")
+	})
+	t.Run("blocked user", func(t *testing.T) {
+		s.store.putRefresh("blocked-rt", &refreshToken{ClientID: "demo-spa", UserID: "auth0|blocked", Scope: "openid offline_access",
+			Grant: "g-blocked", Expires: s.clock.Now().Add(time.Hour), IdleExpires: s.clock.Now().Add(time.Hour)})
+		assertError(t, s.post(t, "/oauth/token", spa("blocked-rt")), 403, "invalid_grant", "user is blocked")
+	})
+	t.Run("opaque family", func(t *testing.T) {
+		s.store.putRefresh("opaque-rt", &refreshToken{ClientID: "demo-spa", UserID: "auth0|bob", Scope: "openid offline_access",
+			Grant: "g-opaque", Expires: s.clock.Now().Add(time.Hour), IdleExpires: s.clock.Now().Add(time.Hour)})
+		resp := tokenOK(t, s.post(t, "/oauth/token", spa("opaque-rt")))
+		assert.False(t, strings.Contains(resp.AccessToken, "."), "no audience: opaque access token")
+		assert.Equal(t, http.StatusOK, s.userinfoStatus(t, resp.AccessToken))
+	})
+}
