@@ -104,6 +104,7 @@ flow('getTokenSilently (iframe)', 'after a reload, hidden iframe with web_messag
   assert.equal(q.get('response_mode'), 'web_message');
   assert.equal(q.get('prompt'), 'none');
   assert.equal(q.get('redirect_uri'), DEMOAPP_URL + '/');
+  assert.notEqual(silent.at(-1).request.frame(), page.mainFrame(), 'loaded in an iframe, not the page');
 
   const user = tokenOk(await sdkCall(page, 'getUser'), 'getUser');
   assert.equal(user.email, USERS.alice.email);
@@ -129,10 +130,22 @@ flow('getTokenSilently (refresh token)', 'useRefreshTokens, refresh_token grant,
   assertAccessToken(second, USERS.alice);
   const calls = refreshes();
   assert.equal(calls.length, 2, 'a second refresh_token grant');
-  const rt = calls.map((c) => new URLSearchParams(c.body).get('refresh_token'));
-  assert.ok(rt[0] && rt[1], 'refresh_token sent');
-  assert.notEqual(rt[1], rt[0], 'the second refresh used the rotated refresh token');
   assert.equal(new URLSearchParams(calls[0].body).get('client_id'), 'demo-spa');
+
+  // Rotation: each grant sends the refresh token of the response before it
+  // (the code exchange's, then the first refresh's), and each is a new one.
+  const sent = calls.map((c) => new URLSearchParams(c.body).get('refresh_token'));
+  const issued = [];
+  for (const c of [idpCalls(requests, '/oauth/token')[0], ...calls]) {
+    const res = await c.request.response();
+    assert.equal(res.status(), 200);
+    issued.push((await res.json()).refresh_token);
+  }
+  assert.ok(issued[0], 'the code exchange returned a refresh_token (offline_access)');
+  assert.equal(sent[0], issued[0], 'first refresh sends the code exchange\'s refresh token');
+  assert.ok(issued[1] && issued[1] !== issued[0], 'first refresh returned a new refresh token');
+  assert.equal(sent[1], issued[1], 'second refresh sends the rotated refresh token');
+  assert.ok(issued[2] && issued[2] !== issued[1], 'second refresh rotated again');
 
   // No iframe fallback was needed.
   assert.equal(idpCalls(requests, '/authorize').length, 1);

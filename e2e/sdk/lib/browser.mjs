@@ -101,10 +101,13 @@ async function serveTestPage(context, page) {
   });
 }
 
-/** The emulator requests in `requests` (Playwright Request objects) for `path`, as URLs. */
+/**
+ * The requests to the emulator's `path` among `requests` (Playwright Request
+ * objects), in order, as {url: URL, method, body, request}.
+ */
 export function idpCalls(requests, path) {
   return requests
-    .map((r) => ({ url: new URL(r.url()), method: r.method(), body: r.postData() }))
+    .map((r) => ({ url: new URL(r.url()), method: r.method(), body: r.postData(), request: r }))
     .filter((r) => r.url.origin === IDP_ORIGIN && r.url.pathname === path);
 }
 
