@@ -50,8 +50,15 @@ export async function newAppContext(browser) {
   // fulfils as public (it has no server address), so its calls to the
   // emulator on localhost (fetch, the token worker, the silent-auth iframe)
   // would be refused. Served by a real server on localhost the page would be
-  // local already; granting the permission restores that.
-  const context = await browser.newContext({ permissions: ['local-network-access'] });
+  // local already; granting the permission restores that. A Chromium too old
+  // to know the permission has no such checks either.
+  let context;
+  try {
+    context = await browser.newContext({ permissions: ['local-network-access'] });
+  } catch (err) {
+    if (!/permission/i.test(String(err && err.message))) throw err;
+    context = await browser.newContext();
+  }
   context.setDefaultTimeout(15_000);
   const requests = [];
   context.on('request', (r) => requests.push(r));
