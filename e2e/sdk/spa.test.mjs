@@ -217,6 +217,7 @@ flow('API permissions', 'bob without read:protected: protected API 403, members-
 
   const protectedRes = await apiCall(page, '/api/protected', token);
   assert.equal(protectedRes.status, 403, JSON.stringify(protectedRes));
+  assert.equal(protectedRes.body.error, 'insufficient_scope', JSON.stringify(protectedRes));
   const members = await apiCall(page, '/api/members-only', token);
   assert.equal(members.status, 200, JSON.stringify(members));
   assert.deepEqual(members.body, { message: 'Members Only Endpoint' });
