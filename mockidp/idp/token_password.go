@@ -38,6 +38,8 @@ func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*Tok
 	case withRealm && realm == "":
 		return nil, missingParam("realm")
 	}
+	// A realm the tenant lacks is a configuration mistake, not a failed login, so it is named
+	// (Auth0's text for it is UNCONFIRMED).
 	if withRealm && !s.hasConnection(realm) {
 		return nil, newError(http.StatusBadRequest, "invalid_request", "Unknown realm: "+realm)
 	}
