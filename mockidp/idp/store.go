@@ -82,6 +82,8 @@ type store struct {
 	accessGrants  bounded[string] // JWT access token signature → grant
 	revokedGrants bounded[struct{}]
 	failures      bounded[*failureCount]
+	// logins are /authorize requests waiting for the user to log in.
+	logins bounded[*authRequest]
 }
 
 type failureCount struct {
@@ -99,6 +101,7 @@ func newStore(l limits) *store {
 		accessGrants:  newBounded[string](l.tokens),
 		revokedGrants: newBounded[struct{}](l.tokens),
 		failures:      newBounded[*failureCount](l.sessions),
+		logins:        newBounded[*authRequest](l.codes),
 	}
 }
 

@@ -1,0 +1,102 @@
+package idp
+
+import (
+	"bytes"
+	"embed"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+)
+
+// assets are the browser pages: html/template escapes everything they reflect (S40), and the one
+// stylesheet is served from this origin so no page needs inline styles or external resources.
+//
+//go:embed templates/*.html static/login.css
+var assets embed.FS
+
+var pages = template.Must(template.ParseFS(assets, "templates/*.html"))
+
+// pageCSP is the policy of the emulator's own pages: no script, styles from the origin, forms
+// posting to the origin and to the given URLs' origins (a browser applies form-action to the
+// redirect that answers the login POST), and no framing (RFC 9700 §4.16, wire spec §2.3).
+func pageCSP(formTargets ...string) string {
+	action := "'self'"
+	for _, t := range formTargets {
+		if src, ok := cspSource(t); ok {
+			action += " " + src
+		}
+	}
+	return "default-src 'none'; style-src 'self'; form-action " + action + "; frame-ancestors 'none'; base-uri 'none'"
+}
+
+// cspSource is the CSP source expression for a URL's origin (scheme://host, or scheme: for a
+// custom scheme), unless it cannot be written into the header safely.
+func cspSource(raw string) (string, bool) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme == "" {
+		return "", false
+	}
+	src := u.Scheme + ":"
+	if u.Host != "" {
+		src = u.Scheme + "://" + u.Host
+	}
+	if strings.ContainsAny(src, " \t\r\n;,'\"") {
+		return "", false
+	}
+	return src, true
+}
+
+// renderPage writes an HTML page with the headers every page carries. A page whose CSP forbids
+// framing also sends X-Frame-Options for browsers that predate frame-ancestors.
+func (s *Server) renderPage(w http.ResponseWriter, r *http.Request, status int, name, csp string, data any) {
+	var buf bytes.Buffer
+	if err := pages.ExecuteTemplate(&buf, name, data); err != nil {
+		s.internalError(w, r, err)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Pragma", "no-cache")
+	h.Set("Referrer-Policy", "no-referrer")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Security-Policy", csp)
+	if strings.Contains(csp, "frame-ancestors 'none'") {
+		h.Set("X-Frame-Options", "DENY")
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes()) // the status is out; a failed write is a gone client
+}
+
+// errorPageData is the data of templates/error.html.
+type errorPageData struct {
+	Error       string
+	Description string
+	Detail      string
+}
+
+// errorPage is the answer when no redirect is allowed (untrusted client or redirect URI, bad
+// logout URL, expired login): Auth0's "error: description" text on a page of its own.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, e *oauthError, detail string) {
+	s.log.LogAttrs(r.Context(), slog.LevelInfo, "error page",
+		slog.String("path", r.URL.Path), slog.String("error", e.Code), slog.String("error_description", e.Description))
+	s.renderPage(w, r, e.Status, "error.html", pageCSP(),
+		errorPageData{Error: e.Code, Description: e.Description, Detail: detail})
+}
+
+// internalError logs err and answers 500 without its text, which never reaches a client.
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.LogAttrs(r.Context(), slog.LevelError, "internal error",
+		slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+	w.Header().Set("Cache-Control", "no-store")
+	http.Error(w, "server_error: the emulator failed; see its log", http.StatusInternalServerError)
+}
+
+// serveStylesheet serves the pages' stylesheet; it holds nothing private, so it may be cached.
+func serveStylesheet(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	http.ServeFileFS(w, r, assets, "static/login.css")
+}

@@ -1,0 +1,126 @@
+package idp
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"net/http"
+	"time"
+
+	"github.com/tenantless/tenantless/mockidp/tenant"
+)
+
+// Cookies. Auth0's own names (auth0, auth0_compat, did) are unconfirmed (wire spec §9) and no
+// client reads them, so these say whose they are.
+const (
+	// sessionCookie holds the SSO session's secret. SameSite=Lax: the application and the
+	// emulator on localhost are same-site (ports do not count), so the hidden iframe of
+	// auth0-spa-js's silent renewal still sends it, while cross-site POSTs do not. Auth0 uses
+	// SameSite=None, which browsers only accept with Secure, i.e. not on http://localhost.
+	sessionCookie = "tenantless_session"
+	// loginCookie binds pending logins to the browser that started them, so a login form
+	// posted from another browser (login CSRF, RFC 6749 §10.12) cannot complete one.
+	loginCookie = "tenantless_login"
+	// maxCookieValue bounds the cookie values accepted back.
+	maxCookieValue = 64
+)
+
+// sessionID derives the session id, the ID token's `sid`, from the cookie's secret. The sid is
+// handed to applications; the secret is not derivable from it, so an ID token cannot be turned
+// into the browser's session.
+func sessionID(secret string) string {
+	sum := sha256.Sum256([]byte("tenantless session " + secret))
+	return base64.RawURLEncoding.EncodeToString(sum[:24])
+}
+
+// cookieValue returns a cookie's value, "" when absent or implausible.
+func cookieValue(r *http.Request, name string) string {
+	c, err := r.Cookie(name)
+	if err != nil || len(c.Value) > maxCookieValue {
+		return ""
+	}
+	return c.Value
+}
+
+// cookie builds the emulator's cookies: HttpOnly, SameSite=Lax, Secure when the issuer is https.
+// maxAge 0 is a browser-session cookie, negative deletes.
+func (s *Server) cookie(name, value, path string, maxAge int) *http.Cookie {
+	return &http.Cookie{
+		Name: name, Value: value, Path: path, MaxAge: maxAge,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.issuerURL.Scheme == "https",
+	}
+}
+
+// currentSession returns the browser's live SSO session, extending its idle deadline.
+func (s *Server) currentSession(r *http.Request) *session {
+	secret := cookieValue(r, sessionCookie)
+	if secret == "" {
+		return nil
+	}
+	sess, ok := s.store.session(sessionID(secret), s.now(), s.tenant.Settings.IdleSessionLifetime)
+	if !ok {
+		return nil
+	}
+	return sess
+}
+
+// startSession records a login. The same user logging in again (prompt=login, max_age) renews
+// the browser's session, keeping its sid and the refresh tokens tied to it; another user ends
+// the previous user's session as a logout would.
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, user *tenant.User) (*session, error) {
+	settings := s.tenant.Settings
+	secret := ""
+	if prev := s.currentSession(r); prev != nil {
+		if prev.UserID == user.UserID {
+			secret = cookieValue(r, sessionCookie)
+		} else {
+			s.store.endSession(prev.ID, settings.LogoutRevokesRefreshTokens)
+		}
+	}
+	if secret == "" {
+		var err error
+		if secret, err = s.randomString(32); err != nil {
+			return nil, err
+		}
+	}
+	now := s.now()
+	sess := &session{
+		ID:          sessionID(secret),
+		UserID:      user.UserID,
+		AuthTime:    now,
+		Expires:     now.Add(settings.SessionLifetime),
+		IdleExpires: now.Add(settings.IdleSessionLifetime),
+	}
+	s.store.putSession(sess)
+	// Persistent like Auth0's, so a login survives a browser restart until the session ends.
+	http.SetCookie(w, s.cookie(sessionCookie, secret, "/", int(settings.SessionLifetime/time.Second)))
+	return sess, nil
+}
+
+// endBrowserSession logs the browser out: its session, and the one an id_token_hint named if
+// any, end, and the cookie is cleared. Refresh tokens issued in them are revoked unless the
+// tenant keeps them (Settings.LogoutRevokesRefreshTokens). The default is on: Auth0's logout
+// leaves refresh tokens valid until /oauth/revoke, but a test that logs out expects the user to
+// be out, tokens included; a tenant that wants Auth0's behaviour turns it off.
+func (s *Server) endBrowserSession(w http.ResponseWriter, r *http.Request, hintSID string) {
+	revoke := s.tenant.Settings.LogoutRevokesRefreshTokens
+	if secret := cookieValue(r, sessionCookie); secret != "" {
+		s.store.endSession(sessionID(secret), revoke)
+	}
+	if hintSID != "" {
+		s.store.endSession(hintSID, revoke)
+	}
+	http.SetCookie(w, s.cookie(sessionCookie, "", "/", -1))
+}
+
+// loginBinding returns the browser's login cookie, setting one when it has none.
+func (s *Server) loginBinding(w http.ResponseWriter, r *http.Request) (string, error) {
+	if v := cookieValue(r, loginCookie); v != "" {
+		return v, nil
+	}
+	v, err := s.randomString(32)
+	if err != nil {
+		return "", err
+	}
+	http.SetCookie(w, s.cookie(loginCookie, v, "/u/", 0))
+	return v, nil
+}
