@@ -1,6 +1,6 @@
 // @auth0/auth0-spa-js in headless Chromium against mockidp and the demo app,
 // configured exactly as for an Auth0 tenant.
-import { before, after } from 'node:test';
+import { before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { AUDIENCE, DEMOAPP_URL, ISSUER, USERS, installedVersion, jwtPayload, preflight } from './lib/config.mjs';
 import { recorder } from './lib/results.mjs';
@@ -29,8 +29,12 @@ before(async () => {
   browser = await launchBrowser();
 });
 
+// Each scenario gets its own browser context (cookies, storage), closed after it.
+afterEach(async () => {
+  await Promise.allSettled(contexts.splice(0).map((c) => c.close()));
+});
+
 after(async () => {
-  await Promise.allSettled(contexts.map((c) => c.close()));
   await browser?.close();
 });
 
@@ -51,7 +55,8 @@ function assertAccessToken(token, user) {
   return claims;
 }
 
-function tokenOk(res, what) {
+/** The value of a successful sdkCall; otherwise fails with what the SDK threw. */
+function sdkValue(res, what) {
   assert.ok(res.ok, `${what} failed: ${JSON.stringify(res)}`);
   return res.value;
 }
@@ -71,13 +76,13 @@ flow('loginWithRedirect', 'login page, handleRedirectCallback, getUser, getToken
   assert.equal(authorize[0].url.searchParams.get('response_mode'), 'query');
   assert.equal(authorize[0].url.searchParams.get('code_challenge_method'), 'S256');
 
-  const user = tokenOk(await sdkCall(page, 'getUser'), 'getUser');
+  const user = sdkValue(await sdkCall(page, 'getUser'), 'getUser');
   assert.equal(user.email, USERS.alice.email);
   assert.equal(user.sub, USERS.alice.sub);
-  assert.equal(tokenOk(await sdkCall(page, 'isAuthenticated'), 'isAuthenticated'), true);
+  assert.equal(sdkValue(await sdkCall(page, 'isAuthenticated'), 'isAuthenticated'), true);
 
   const before = idpCalls(requests, '/authorize').length + idpCalls(requests, '/oauth/token').length;
-  const token = tokenOk(await sdkCall(page, 'getTokenSilently'), 'getTokenSilently');
+  const token = sdkValue(await sdkCall(page, 'getTokenSilently'), 'getTokenSilently');
   const afterCount = idpCalls(requests, '/authorize').length + idpCalls(requests, '/oauth/token').length;
   assert.equal(afterCount, before, 'a cached token needs no call to /authorize or /oauth/token');
   const claims = assertAccessToken(token, USERS.alice);
@@ -95,7 +100,7 @@ flow('getTokenSilently (iframe)', 'after a reload, hidden iframe with web_messag
   // A new page load: a new client with an empty memory cache.
   await openApp(page);
   const already = idpCalls(requests, '/authorize').length;
-  const token = tokenOk(await sdkCall(page, 'getTokenSilently', { cacheMode: 'off' }), 'getTokenSilently');
+  const token = sdkValue(await sdkCall(page, 'getTokenSilently', { cacheMode: 'off' }), 'getTokenSilently');
   assertAccessToken(token, USERS.alice);
 
   const silent = idpCalls(requests, '/authorize').slice(already);
@@ -106,7 +111,7 @@ flow('getTokenSilently (iframe)', 'after a reload, hidden iframe with web_messag
   assert.equal(q.get('redirect_uri'), DEMOAPP_URL + '/');
   assert.notEqual(silent.at(-1).request.frame(), page.mainFrame(), 'loaded in an iframe, not the page');
 
-  const user = tokenOk(await sdkCall(page, 'getUser'), 'getUser');
+  const user = sdkValue(await sdkCall(page, 'getUser'), 'getUser');
   assert.equal(user.email, USERS.alice.email);
 }, TIMEOUT);
 
@@ -122,11 +127,11 @@ flow('getTokenSilently (refresh token)', 'useRefreshTokens, refresh_token grant,
     idpCalls(requests, '/oauth/token').filter((r) => new URLSearchParams(r.body).get('grant_type') === 'refresh_token');
   assert.equal(refreshes().length, 0);
 
-  const first = tokenOk(await sdkCall(page, 'getTokenSilently', { cacheMode: 'off' }), 'first refresh');
+  const first = sdkValue(await sdkCall(page, 'getTokenSilently', { cacheMode: 'off' }), 'first refresh');
   assertAccessToken(first, USERS.alice);
   assert.equal(refreshes().length, 1, 'one refresh_token grant');
 
-  const second = tokenOk(await sdkCall(page, 'getTokenSilently', { cacheMode: 'off' }), 'second refresh');
+  const second = sdkValue(await sdkCall(page, 'getTokenSilently', { cacheMode: 'off' }), 'second refresh');
   assertAccessToken(second, USERS.alice);
   const calls = refreshes();
   assert.equal(calls.length, 2, 'a second refresh_token grant');
@@ -170,10 +175,10 @@ flow('loginWithPopup', 'login page in a popup, web_message to the opener, getUse
   assert.equal(q.get('response_mode'), 'web_message');
   assert.equal(q.get('prompt'), null);
 
-  const user = tokenOk(await sdkCall(page, 'getUser'), 'getUser');
+  const user = sdkValue(await sdkCall(page, 'getUser'), 'getUser');
   assert.equal(user.email, USERS.alice.email);
   assert.equal(user.sub, USERS.alice.sub);
-  const token = tokenOk(await sdkCall(page, 'getTokenSilently'), 'getTokenSilently');
+  const token = sdkValue(await sdkCall(page, 'getTokenSilently'), 'getTokenSilently');
   assertAccessToken(token, USERS.alice);
 }, TIMEOUT);
 
@@ -196,7 +201,7 @@ flow('logout', 'returnTo the app, then getTokenSilently fails with login_require
   assert.equal(logout[0].url.searchParams.get('returnTo'), DEMOAPP_URL);
 
   await createClient(page);
-  assert.equal(tokenOk(await sdkCall(page, 'isAuthenticated'), 'isAuthenticated'), false);
+  assert.equal(sdkValue(await sdkCall(page, 'isAuthenticated'), 'isAuthenticated'), false);
   const already = idpCalls(requests, '/authorize').length;
   const res = await sdkCall(page, 'getTokenSilently', { cacheMode: 'off' });
   assert.equal(res.ok, false, `getTokenSilently after logout returned a token: ${JSON.stringify(res)}`);
@@ -208,10 +213,10 @@ flow('logout', 'returnTo the app, then getTokenSilently fails with login_require
 flow('API permissions', 'bob without read:protected: protected API 403, members-only 200', async () => {
   const { page } = await session();
   await loginWithRedirect(page, USERS.bob);
-  const user = tokenOk(await sdkCall(page, 'getUser'), 'getUser');
+  const user = sdkValue(await sdkCall(page, 'getUser'), 'getUser');
   assert.equal(user.email, USERS.bob.email);
 
-  const token = tokenOk(await sdkCall(page, 'getTokenSilently'), 'getTokenSilently');
+  const token = sdkValue(await sdkCall(page, 'getTokenSilently'), 'getTokenSilently');
   const claims = assertAccessToken(token, USERS.bob);
   assert.ok(![].concat(claims.permissions ?? []).includes('read:protected'));
 
