@@ -153,12 +153,7 @@ func (s *Server) authorizeTarget(q url.Values) (*authRequest, *oauthError, strin
 // reaching an application. The tenant loader has already required an absolute URL with a host
 // and no fragment, but it lets native apps use custom schemes.
 func usableRedirect(raw string) *oauthError {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return newError(http.StatusBadRequest, "invalid_request", "The redirect_uri is not a URL.")
-	}
-	switch u.Scheme {
-	case "javascript", "data", "vbscript":
+	if u, err := url.Parse(raw); err != nil || u.Scheme == "javascript" || u.Scheme == "data" || u.Scheme == "vbscript" {
 		return newError(http.StatusBadRequest, "invalid_request", "The redirect_uri scheme is not allowed.")
 	}
 	return nil

@@ -14,7 +14,8 @@ import (
 )
 
 // oddTenant has what the default tenant lacks: a callback with a query, a wildcard web origin,
-// and names that would be markup if a page did not escape them.
+// a native app's callback that would run script, and names that would be markup if a page did
+// not escape them.
 const oddTenant = `
 tenant:
   friendly_name: Odd <b>Tenant</b>
@@ -29,6 +30,12 @@ clients:
       - https://app.example.com/cb
     web_origins: ["https://*.example.com"]
     allowed_logout_urls: ["https://app.example.com/bye?from=idp"]
+  - name: Native
+    client_id: native-app
+    app_type: native
+    token_endpoint_auth_method: none
+    grant_types: [authorization_code]
+    callbacks: ["javascript://localhost/%0Aalert(1)"]
 users:
   - user_id: auth0|carol
     email: carol@example.com
@@ -88,6 +95,13 @@ func TestAuthorizeUntrustedTarget(t *testing.T) {
 			assert.Empty(t, p.Cookies)
 		})
 	}
+}
+
+// A registered callback whose scheme runs script is never redirected to.
+func TestAuthorizeScriptCallback(t *testing.T) {
+	s := newAPIServerYAML(t, oddTenant)
+	p := newBrowser(t, s).get(spaAuthorize(testIssuer, "client_id", "native-app", "redirect_uri", "javascript://localhost/%0Aalert(1)", "audience", ""))
+	assertErrorPage(t, p, http.StatusBadRequest, "The redirect_uri scheme is not allowed.")
 }
 
 // S5, S7 (repeated state), S15, S16 and the other bad parameters: once client and redirect URI
