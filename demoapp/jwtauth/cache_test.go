@@ -113,3 +113,16 @@ func TestConcurrentValidation(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// A kid reused for a different key invalidates what the old key verified, even while the entry
+// is young enough to be used.
+func TestCacheHitNeedsTheSameKey(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.TokenCacheTTL = time.Hour })
+	token := f.token(t, nil)
+	require.Equal(t, http.StatusOK, f.get("/protected", bearer(token)).Code)
+
+	f.jwks.publish(t, "", jwk(rsaKey(t, "other"), victimKID))
+	f.clock.Advance(DefaultKeyTTL)
+	refusedToken(t, f, token, errSignature)
+	assert.Equal(t, int64(2), f.jwks.Hits())
+}
