@@ -27,8 +27,9 @@ func TestRepeatedTokenIsServedFromTheCache(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 1, f.v.cache.len())
 
-	hit, ok := f.v.cached(t.Context(), token)
-	require.True(t, ok)
+	hit, answered, err := f.v.fromCache(t.Context(), token)
+	require.NoError(t, err)
+	require.True(t, answered)
 	assert.Equal(t, first, hit)
 	assert.NotSame(t, first, hit, "each caller gets its own copy")
 }

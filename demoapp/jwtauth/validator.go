@@ -145,8 +145,8 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error)
 	if len(token) > v.maxToken {
 		return nil, errTokenTooLarge
 	}
-	if claims, ok := v.cached(ctx, token); ok {
-		return claims, nil
+	if claims, answered, err := v.fromCache(ctx, token); answered {
+		return claims, err
 	}
 
 	claims, kid, key, err := v.verify(ctx, token)
@@ -157,20 +157,29 @@ func (v *Validator) Validate(ctx context.Context, token string) (*Claims, error)
 	return claims.clone(), nil
 }
 
-// cached returns the claims of a token verified earlier, after re-running the checks whose
-// outcome can change: time, and whether the verifying key is still published. Any doubt falls
-// through to a full verification, which then reports the precise error.
-func (v *Validator) cached(ctx context.Context, token string) (*Claims, bool) {
+// fromCache answers for a token verified earlier, after re-running the checks whose outcome can
+// change: the time claims, and whether the key that verified the token is still the one published
+// under its kid (a refresh may have dropped or replaced it). answered is false when the token
+// must be verified in full.
+func (v *Validator) fromCache(ctx context.Context, token string) (claims *Claims, answered bool, err error) {
 	now := v.now()
 	e, ok := v.cache.get(token, now)
 	if !ok {
-		return nil, false
+		return nil, false, nil
 	}
-	if key, err := v.keys.key(ctx, e.kid); err != nil || key != e.key || v.checkTime(e.claims, now) != nil {
+	key, err := v.keys.key(ctx, e.kid)
+	if err == nil && key != e.key {
 		v.cache.remove(token)
-		return nil, false
+		return nil, false, nil
 	}
-	return e.claims.clone(), true
+	if err == nil {
+		err = v.checkTime(e.claims, now)
+	}
+	if err != nil {
+		v.cache.remove(token)
+		return nil, true, err
+	}
+	return e.claims.clone(), true, nil
 }
 
 func (v *Validator) verify(ctx context.Context, token string) (*Claims, string, *rsa.PublicKey, error) {
