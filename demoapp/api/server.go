@@ -22,7 +22,7 @@ func New(cfg Config) (*echo.Echo, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	issuerOrigin, _ := origin(cfg.Issuer)
+	issuerOrigin, _ := origin(cfg.Issuer) // validate has checked it
 	logger := cfg.Logger
 	if logger == nil {
 		logger = slog.Default()

@@ -56,15 +56,16 @@ type keys struct {
 	expires time.Time
 }
 
-func newKeySet(url string, client *http.Client, now func() time.Time, timeout time.Duration, maxBytes int64, refetch time.Duration) *keySet {
+// newKeySet takes a Config whose defaults New has already filled in.
+func newKeySet(cfg Config) *keySet {
 	return &keySet{
-		url:        url,
-		client:     client,
-		now:        now,
-		timeout:    timeout,
-		maxBytes:   maxBytes,
-		backoff:    refetch,
-		unknownKID: rate.NewLimiter(rate.Every(refetch), 1),
+		url:        cfg.JWKSURL,
+		client:     cfg.HTTPClient,
+		now:        cfg.Now,
+		timeout:    cfg.FetchTimeout,
+		maxBytes:   cfg.MaxJWKSBytes,
+		backoff:    cfg.RefetchInterval,
+		unknownKID: rate.NewLimiter(rate.Every(cfg.RefetchInterval), 1),
 	}
 }
 

@@ -125,7 +125,7 @@ func New(cfg Config) (*Validator, error) {
 		leeway:   max(cfg.Leeway, 0),
 		now:      cfg.Now,
 		maxToken: cfg.MaxTokenBytes,
-		keys:     newKeySet(cfg.JWKSURL, cfg.HTTPClient, cfg.Now, cfg.FetchTimeout, cfg.MaxJWKSBytes, cfg.RefetchInterval),
+		keys:     newKeySet(cfg),
 		cache:    newTokenCache(cfg.TokenCacheSize, cfg.TokenCacheTTL),
 	}, nil
 }
