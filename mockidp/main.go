@@ -1,0 +1,268 @@
+// Command mockidp is an Auth0-compatible identity provider for a laptop or a CI job: it serves
+// a tenant described by a Deploy CLI tenant.yaml (by default the embedded demo tenant).
+//
+//	mockidp [serve] [--addr localhost:4000] [--issuer http://localhost:4000/] [--tenant FILE]
+//	mockidp token [--user EMAIL|ID] [--client ID] [--audience API] [--scope S] [--expires-in D] [--claim k=v]... [--json]
+//	mockidp check [--tenant FILE]
+//	mockidp healthcheck [--url http://localhost:4000/healthz]
+//
+// Flags fall back to MOCKIDP_ADDR, MOCKIDP_ISSUER and MOCKIDP_TENANT, then to the defaults.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/tenantless/tenantless/fixtures"
+	"github.com/tenantless/tenantless/mockidp/idp"
+	"github.com/tenantless/tenantless/mockidp/signing"
+	"github.com/tenantless/tenantless/mockidp/tenant"
+)
+
+const (
+	defaultAddr   = "localhost:4000"
+	defaultIssuer = "http://localhost:4000/"
+)
+
+// Server limits: generous for browsers and SDKs, small enough that a slow or hostile client
+// cannot hold the emulator.
+const (
+	readHeaderTimeout = 5 * time.Second
+	readTimeout       = 15 * time.Second
+	writeTimeout      = 30 * time.Second
+	idleTimeout       = 2 * time.Minute
+	maxHeaderBytes    = 64 << 10
+	shutdownTimeout   = 10 * time.Second
+)
+
+const usage = `usage:
+  mockidp [serve] [--addr ADDR] [--issuer URL] [--tenant FILE] [--log-format text|json] [--log-level LEVEL]
+  mockidp token [--user EMAIL|ID] [--client ID] [--audience API] [--scope SCOPE] [--expires-in DURATION] [--claim k=v]... [--json] [--tenant FILE] [--issuer URL]
+  mockidp check [--tenant FILE]
+  mockidp healthcheck [--url URL] [--addr ADDR]
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole program: it returns the exit code, 2 for a usage error.
+func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) int {
+	cmd := "serve"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "serve":
+		return serve(ctx, args, env, stderr)
+	case "token":
+		return mintToken(args, env, stdout, stderr)
+	case "check":
+		return check(args, env, stdout, stderr)
+	case "healthcheck":
+		return healthcheck(ctx, args, env, stderr)
+	case "help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	default:
+		fmt.Fprintf(stderr, "mockidp: unknown command %q\n%s", cmd, usage)
+		return 2
+	}
+}
+
+// newFlagSet is a flag set that reports to stderr and returns errors rather than exiting.
+func newFlagSet(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("mockidp "+name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	return fs
+}
+
+// parseFlags parses args and turns a flag error into exit code 2 (0 for -h).
+func parseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return 0, false
+		}
+		return 2, false
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(fs.Output(), "%s: unexpected argument %q\n", fs.Name(), fs.Arg(0))
+		return 2, false
+	}
+	return 0, true
+}
+
+// envOr is the environment variable, else the default: a flag's default, which the flag
+// itself overrides (flag > env > default).
+func envOr(env func(string) string, name, def string) string {
+	if v := env(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// tenantSource is where a tenant comes from: a file, or the embedded default.
+type tenantSource struct{ path string }
+
+func (ts tenantSource) String() string {
+	if ts.path == "" {
+		return "embedded " + fixtures.DefaultTenant
+	}
+	return ts.path
+}
+
+// load reads and validates the tenant. Errors found in a file name the path as given.
+func (ts tenantSource) load() (*tenant.Tenant, error) {
+	if ts.path == "" {
+		return tenant.Load(fixtures.FS, fixtures.DefaultTenant)
+	}
+	base := filepath.Base(ts.path)
+	t, err := tenant.Load(os.DirFS(filepath.Dir(ts.path)), base)
+	var errs tenant.Errors
+	if errors.As(err, &errs) {
+		for _, e := range errs {
+			if e.File == base {
+				e.File = ts.path
+			}
+		}
+		return nil, errs
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", ts, err)
+	}
+	return t, nil
+}
+
+// checkIssuer refuses an issuer Auth0 would never have: tokens' iss is compared byte for byte,
+// so a missing trailing slash is an error rather than something to fix silently.
+func checkIssuer(issuer string) error {
+	u, err := url.Parse(issuer)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("--issuer (MOCKIDP_ISSUER) %q must be an absolute http(s) URL such as %s", issuer, defaultIssuer)
+	}
+	if !strings.HasSuffix(issuer, "/") {
+		return fmt.Errorf("--issuer (MOCKIDP_ISSUER) %q must end with \"/\", as Auth0 issuers do (tokens' iss is compared byte for byte): use %q", issuer, issuer+"/")
+	}
+	return nil
+}
+
+// emulator is what serve and token share: the tenant, its keys and the idp.Server.
+type emulator struct {
+	server *idp.Server
+	tenant *tenant.Tenant
+	// generatedKey is set when the tenant names no key and one was made for this process.
+	generatedKey bool
+}
+
+func newEmulator(issuer string, src tenantSource, logger *slog.Logger) (*emulator, error) {
+	if err := checkIssuer(issuer); err != nil {
+		return nil, err
+	}
+	t, err := src.load()
+	if err != nil {
+		return nil, err
+	}
+	u, _ := url.Parse(issuer) // checked above
+	var keys *signing.KeySet
+	generated := len(t.SigningKeys) == 0
+	if generated {
+		keys, err = signing.Generate(u.Hostname())
+	} else {
+		keys, err = signing.New(u.Hostname(), t.SigningKeys...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	s, err := idp.New(idp.Config{Issuer: issuer, Tenant: t, Keys: keys, Logger: logger})
+	if err != nil {
+		return nil, err
+	}
+	return &emulator{server: s, tenant: t, generatedKey: generated}, nil
+}
+
+func serve(ctx context.Context, args []string, env func(string) string, stderr io.Writer) int {
+	fs := newFlagSet("serve", stderr)
+	addr := fs.String("addr", envOr(env, "MOCKIDP_ADDR", defaultAddr), "listen address [MOCKIDP_ADDR]")
+	issuer := fs.String("issuer", envOr(env, "MOCKIDP_ISSUER", defaultIssuer), "issuer URL, ending in / [MOCKIDP_ISSUER]")
+	tenantPath := fs.String("tenant", env("MOCKIDP_TENANT"), "tenant YAML file (default: the embedded demo tenant) [MOCKIDP_TENANT]")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if code, ok := parseFlags(fs, args); !ok {
+		return code
+	}
+	logger, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		fmt.Fprintf(stderr, "mockidp: %v\n", err)
+		return 2
+	}
+	src := tenantSource{path: *tenantPath}
+	em, err := newEmulator(*issuer, src, logger)
+	if err != nil {
+		fmt.Fprintf(stderr, "mockidp: %v\n", err)
+		return 1
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		fmt.Fprintf(stderr, "mockidp: %v\n", err)
+		return 1
+	}
+	srv := &http.Server{
+		Handler:           em.server,
+		ReadHeaderTimeout: readHeaderTimeout,
+		ReadTimeout:       readTimeout,
+		WriteTimeout:      writeTimeout,
+		IdleTimeout:       idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	announce(stderr, logger, *logFormat, em, ln.Addr().String())
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case err := <-served:
+		logger.Error("server stopped", slog.String("error", err.Error()))
+		return 1
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		logger.Error("shutdown", slog.String("error", err.Error()))
+		return 1
+	}
+	return 0
+}
+
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	default:
+		return nil, fmt.Errorf("--log-format %q: want text or json", format)
+	}
+}

@@ -1,0 +1,290 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coreos/go-oidc/v3/oidc"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// envMap is an environment for run.
+func envMap(kv ...string) func(string) string {
+	m := map[string]string{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return func(k string) string { return m[k] }
+}
+
+// runCmd runs a command that ends by itself and returns its exit code and output.
+func runCmd(t *testing.T, env func(string) string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errOut strings.Builder
+	code = run(t.Context(), args, env, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+// served is a running `mockidp serve`.
+type served struct {
+	addr   string
+	banner []string
+	cancel context.CancelFunc
+	done   chan int
+}
+
+// startServe runs serve until the test ends and waits for its start-up block. The listen
+// address is 127.0.0.1:0 unless args or env name one.
+func startServe(t *testing.T, env func(string) string, args ...string) *served {
+	t.Helper()
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	s := &served{cancel: cancel, done: make(chan int, 1)}
+	go func() {
+		code := run(ctx, append([]string{"serve"}, args...), env, io.Discard, pw)
+		pw.Close()
+		s.done <- code
+	}()
+	// The start-up block is one write, so one read gets all of it.
+	buf := make([]byte, 64<<10)
+	n, err := pr.Read(buf)
+	require.NoError(t, err)
+	s.banner = strings.Split(strings.TrimSpace(string(buf[:n])), "\n")
+	for _, line := range s.banner {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(line), "listening"); ok {
+			s.addr = strings.TrimSpace(rest)
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	t.Cleanup(func() { s.stop(t) })
+	return s
+}
+
+// stop cancels the server's context (as SIGTERM would) and returns its exit code.
+func (s *served) stop(t *testing.T) int {
+	s.cancel()
+	select {
+	case code := <-s.done:
+		s.done <- code
+		return code
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+		return -1
+	}
+}
+
+// freeAddr is a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	return addr
+}
+
+func TestRunUsage(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		code int
+		err  string
+	}{
+		{"unknown command", []string{"frobnicate"}, 2, `unknown command "frobnicate"`},
+		{"unknown flag", []string{"serve", "--nope"}, 2, "flag provided but not defined: -nope"},
+		{"stray argument", []string{"check", "x.yaml"}, 2, `unexpected argument "x.yaml"`},
+		{"bad log format", []string{"--log-format", "xml"}, 2, `--log-format "xml": want text or json`},
+		{"bad log level", []string{"--log-level", "loud"}, 2, `--log-level "loud"`},
+		{"help", []string{"help"}, 0, ""},
+		{"-h", []string{"token", "-h"}, 0, "Usage of mockidp token"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCmd(t, envMap(), tt.args...)
+			assert.Equal(t, tt.code, code)
+			assert.Contains(t, stderr, tt.err)
+		})
+	}
+}
+
+func TestServeRefusesBadConfig(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("clients:\n  - name: A\n    app_type: rocket\n"), 0o644))
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		err  string
+	}{
+		{"issuer without trailing slash, flag", nil, []string{"--issuer", "http://localhost:4000"},
+			`--issuer (MOCKIDP_ISSUER) "http://localhost:4000" must end with "/", as Auth0 issuers do (tokens' iss is compared byte for byte): use "http://localhost:4000/"`},
+		{"issuer without trailing slash, env", []string{"MOCKIDP_ISSUER", "http://localhost:4000"}, nil, `must end with "/"`},
+		{"relative issuer", nil, []string{"--issuer", "localhost:4000/"}, "must be an absolute http(s) URL"},
+		{"tenant file with errors", nil, []string{"--tenant", bad}, bad + ":3:15: clients[0].app_type:"},
+		{"missing tenant file", []string{"MOCKIDP_TENANT", filepath.Join(dir, "none.yaml")}, nil, "none.yaml"},
+		{"unusable address", nil, []string{"--addr", "256.0.0.1:1"}, "mockidp: listen tcp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCmd(t, envMap(tt.env...), append([]string{"serve"}, tt.args...)...)
+			assert.Equal(t, 1, code)
+			assert.Contains(t, stderr, tt.err)
+		})
+	}
+}
+
+func TestServe(t *testing.T) {
+	addr := freeAddr(t)
+	issuer := "http://" + addr + "/"
+	// The flag wins over the environment for --issuer; the environment gives the address.
+	s := startServe(t, envMap("MOCKIDP_ADDR", addr, "MOCKIDP_ISSUER", "http://env.example/"), "--issuer", issuer)
+	assert.Equal(t, addr, s.addr)
+	banner := strings.Join(s.banner, "\n")
+	assert.Contains(t, banner, `mockidp ready: tenant "Tenantless Demo" (3 users, 3 applications, 1 API)`)
+	assert.Contains(t, banner, "issuer     "+issuer)
+	assert.Contains(t, banner, "curl -s "+issuer+"oauth/token -d grant_type=client_credentials --data-urlencode client_id=demo-m2m --data-urlencode client_secret=demo-m2m-secret --data-urlencode audience=https://api.example.com")
+
+	resp, err := http.Get(issuer + "healthz")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode)
+
+	t.Run("healthcheck finds it from MOCKIDP_ADDR", func(t *testing.T) {
+		code, _, stderr := runCmd(t, envMap("MOCKIDP_ADDR", addr), "healthcheck")
+		assert.Equal(t, 0, code, stderr)
+	})
+	t.Run("an offline token verifies against its JWKS", func(t *testing.T) {
+		code, stdout, stderr := runCmd(t, envMap("MOCKIDP_ISSUER", issuer), "token", "--user", "alice@example.com", "--scope", "read:protected")
+		require.Equal(t, 0, code, stderr)
+		provider, err := oidc.NewProvider(t.Context(), issuer)
+		require.NoError(t, err)
+		tok, err := provider.Verifier(&oidc.Config{ClientID: "https://api.example.com"}).Verify(t.Context(), strings.TrimSpace(stdout))
+		require.NoError(t, err)
+		assert.Equal(t, "auth0|alice", tok.Subject)
+		var claims struct {
+			Permissions []string `json:"permissions"`
+		}
+		require.NoError(t, tok.Claims(&claims))
+		assert.Equal(t, []string{"read:protected"}, claims.Permissions)
+	})
+	t.Run("the banner's curl works", func(t *testing.T) {
+		resp, err := http.PostForm(issuer+"oauth/token", map[string][]string{"grant_type": {"client_credentials"},
+			"client_id": {"demo-m2m"}, "client_secret": {"demo-m2m-secret"}, "audience": {"https://api.example.com"}})
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+	})
+	assert.Equal(t, 0, s.stop(t), "graceful shutdown")
+}
+
+func TestServeJSONLogs(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "keyless.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("pages: []\nclients:\n  - {name: M, client_id: m, client_secret: s, app_type: non_interactive}\n"+
+		"resourceServers:\n  - {name: A, identifier: https://a.example.com}\nclientGrants:\n  - {client_id: m, audience: https://a.example.com, scope: []}\n"), 0o644))
+	addr := freeAddr(t)
+	s := startServe(t, envMap("MOCKIDP_TENANT", path), "--addr", addr, "--issuer", "http://"+addr+"/", "--log-format", "json")
+	var ready map[string]any
+	for _, line := range s.banner {
+		if strings.Contains(line, `"mockidp ready"`) {
+			require.NoError(t, json.Unmarshal([]byte(line), &ready))
+		}
+	}
+	require.NotNil(t, ready, strings.Join(s.banner, "\n"))
+	assert.Equal(t, "http://"+addr+"/", ready["issuer"])
+	assert.Equal(t, 1.0, ready["applications"])
+	assert.Contains(t, ready["try"], "client_id=m")
+	assert.Equal(t, 0, s.stop(t))
+}
+
+func TestServeGeneratedKeyWarning(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "t.yaml")
+	require.NoError(t, os.WriteFile(path, []byte("pages: []\n"), 0o644))
+	s := startServe(t, envMap(), "--addr", "127.0.0.1:0", "--tenant", path)
+	banner := strings.Join(s.banner, "\n")
+	assert.Contains(t, banner, "warning    t.yaml: sections not modelled, ignored: pages")
+	assert.Contains(t, banner, "warning    the tenant names no signing key: one was generated for this run")
+	assert.NotContains(t, banner, "try", "no client grant, no curl")
+}
+
+func TestCheck(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	require.NoError(t, os.WriteFile(bad, []byte("clients:\n  - name: A\n    app_type: rocket\n    callbacks: [nope]\n"), 0o644))
+	t.Run("embedded default", func(t *testing.T) {
+		code, stdout, _ := runCmd(t, envMap(), "check")
+		assert.Equal(t, 0, code)
+		assert.Equal(t, "embedded tenant.yaml: tenant \"Tenantless Demo\" is valid: 3 users, 3 applications, 1 API, 1 role, 1 client grant\n", stdout)
+	})
+	t.Run("QA tenant with warnings", func(t *testing.T) {
+		code, stdout, stderr := runCmd(t, envMap(), "check", "--tenant", filepath.Join("..", "fixtures", "qa-tenant.yaml"))
+		assert.Equal(t, 0, code)
+		assert.Contains(t, stdout, `tenant "Tenantless QA" is valid: 3 users, 3 applications, 2 APIs, 3 roles, 2 client grants`)
+		assert.Contains(t, stderr, "warning: qa-tenant.yaml: sections not modelled, ignored: actions, pages")
+	})
+	t.Run("errors, one per line, from the environment's file", func(t *testing.T) {
+		code, stdout, stderr := runCmd(t, envMap("MOCKIDP_TENANT", bad), "check")
+		assert.Equal(t, 1, code)
+		assert.Empty(t, stdout)
+		lines := strings.Split(strings.TrimSpace(stderr), "\n")
+		require.Len(t, lines, 3, stderr)
+		assert.True(t, strings.HasPrefix(lines[0], bad+":2:5: clients[0].client_id: required"), lines[0])
+		assert.True(t, strings.HasPrefix(lines[1], bad+":3:15: clients[0].app_type: "), lines[1])
+		assert.True(t, strings.HasPrefix(lines[2], bad+":4:17: clients[0].callbacks[0]: "), lines[2])
+	})
+	t.Run("missing file", func(t *testing.T) {
+		code, _, stderr := runCmd(t, envMap(), "check", "--tenant", filepath.Join(dir, "none.yaml"))
+		assert.Equal(t, 1, code)
+		assert.Contains(t, stderr, "none.yaml")
+	})
+}
+
+func TestHealthcheck(t *testing.T) {
+	ok := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/healthz" {
+			http.NotFound(w, r)
+		}
+	}))
+	defer ok.Close()
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	okAddr := strings.TrimPrefix(ok.URL, "http://")
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		code int
+		err  string
+	}{
+		{"--url", nil, []string{"--url", ok.URL + "/healthz"}, 0, ""},
+		{"--url wins over MOCKIDP_ADDR", []string{"MOCKIDP_ADDR", freeAddr(t)}, []string{"--url", ok.URL + "/healthz"}, 0, ""},
+		{"default from MOCKIDP_ADDR", []string{"MOCKIDP_ADDR", okAddr}, nil, 0, ""},
+		{"default from --addr", nil, []string{"--addr", okAddr}, 0, ""},
+		{"wildcard address probes loopback", nil, []string{"--addr", "0.0.0.0:" + strings.Split(okAddr, ":")[1]}, 0, ""},
+		{"not 200", nil, []string{"--url", down.URL}, 1, "503 Service Unavailable"},
+		{"wrong path", nil, []string{"--url", ok.URL + "/nope"}, 1, "404 Not Found"},
+		{"nothing listening", nil, []string{"--addr", freeAddr(t)}, 1, "connection refused"},
+		{"bad address", nil, []string{"--addr", "nohost"}, 2, `--addr "nohost"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCmd(t, envMap(tt.env...), append([]string{"healthcheck"}, tt.args...)...)
+			assert.Equal(t, tt.code, code, stderr)
+			assert.Contains(t, stderr, tt.err)
+		})
+	}
+}
