@@ -55,8 +55,23 @@ func run(ctx context.Context, getenv func(string) string, logger *slog.Logger) e
 	if err != nil {
 		return fmt.Errorf("DEMOAPP_ADDR: %w", err)
 	}
-	logger.Info("demoapp listening", slog.String("url", "http://"+ln.Addr().String()), slog.String("issuer", cfg.Issuer))
+	logger.Info("demoapp listening", slog.String("url", browserURL(addr, ln.Addr())), slog.String("issuer", cfg.Issuer))
 	return serve(ctx, ln, newServer(handler), logger)
+}
+
+// browserURL is the address to open: the host name as configured, since the tenant's callback
+// URLs name it (http://localhost:3000 is allowed, http://127.0.0.1:3000 is not), and localhost for
+// a wildcard listener.
+func browserURL(configured string, bound net.Addr) string {
+	host, _, err := net.SplitHostPort(configured)
+	if err != nil || host == "" || host == "0.0.0.0" || host == "::" {
+		host = "localhost"
+	}
+	_, port, err := net.SplitHostPort(bound.String())
+	if err != nil {
+		return "http://" + bound.String()
+	}
+	return "http://" + net.JoinHostPort(host, port)
 }
 
 // envName maps api.Config fields to the variables that set them, for error messages.

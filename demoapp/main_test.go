@@ -170,3 +170,20 @@ func start(t *testing.T, h http.Handler) string {
 	})
 	return ln.Addr().String()
 }
+
+func TestBrowserURL(t *testing.T) {
+	bound := &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 3000}
+	cases := map[string]string{
+		"localhost:3000": "http://localhost:3000",
+		"0.0.0.0:3000":   "http://localhost:3000",
+		":3000":          "http://localhost:3000",
+		"[::]:3000":      "http://localhost:3000",
+		"127.0.0.1:3000": "http://127.0.0.1:3000",
+		"demo.test:3000": "http://demo.test:3000",
+	}
+	for configured, want := range cases {
+		t.Run(configured, func(t *testing.T) {
+			assert.Equal(t, want, browserURL(configured, bound))
+		})
+	}
+}
