@@ -336,7 +336,7 @@ func TestLoginCSRF(t *testing.T) {
 			p := b.post(action, fields, headers...)
 			assertErrorPage(t, p, tc.status, html.UnescapeString(tc.text))
 			assert.Nil(t, p.cookie(sessionCookie))
-			assert.Equal(t, 0, len(s.store.sessions.m), "no session may exist")
+			assert.Zero(t, s.store.sessions.len(), "no session may exist")
 		})
 	}
 

@@ -1,6 +1,8 @@
 package idp
 
 import (
+	"container/list"
+	"iter"
 	"sync"
 	"time"
 )
@@ -171,7 +173,7 @@ func (st *store) endSession(id string, revokeTokens bool) {
 	if !revokeTokens {
 		return
 	}
-	for _, rt := range st.refresh.m {
+	for rt := range st.refresh.values() {
 		if rt.SessionID == id {
 			st.revokedGrants.put(rt.Grant, struct{}{})
 		}
@@ -320,47 +322,63 @@ func (st *store) loginResult(login string, ok bool, now time.Time) {
 	f.n++
 }
 
-// bounded is a map that keeps at most max entries, dropping the oldest first. Entries that
-// expire are dropped on read by the store, so the cap only bites under a flood.
+// bounded is a map that keeps at most max entries, dropping the one put longest ago first.
+// Entries that expire are dropped on read by the store, so the cap only bites under a flood. A
+// put always makes its key the newest, whether the key was live, deleted or never seen, and a
+// delete forgets the key entirely: eviction can never take a fresh entry for a stale one.
 type bounded[V any] struct {
 	max   int
-	m     map[string]V
-	order []string // insertion order; may hold keys deleted since
+	m     map[string]*list.Element // each element's Value is a *boundedEntry[V]
+	order *list.List               // oldest at the front
+}
+
+type boundedEntry[V any] struct {
+	key   string
+	value V
 }
 
 func newBounded[V any](max int) bounded[V] {
-	return bounded[V]{max: max, m: make(map[string]V)}
+	return bounded[V]{max: max, m: make(map[string]*list.Element), order: list.New()}
 }
 
 func (b *bounded[V]) get(k string) (V, bool) {
-	v, ok := b.m[k]
-	return v, ok
+	if e, ok := b.m[k]; ok {
+		return e.Value.(*boundedEntry[V]).value, true
+	}
+	var zero V
+	return zero, false
 }
 
 func (b *bounded[V]) put(k string, v V) {
-	if _, exists := b.m[k]; !exists {
-		b.order = append(b.order, k)
+	if e, ok := b.m[k]; ok {
+		e.Value.(*boundedEntry[V]).value = v
+		b.order.MoveToBack(e)
+		return
 	}
-	b.m[k] = v
+	b.m[k] = b.order.PushBack(&boundedEntry[V]{key: k, value: v})
 	for len(b.m) > b.max {
-		oldest := b.order[0]
-		b.order = b.order[1:]
-		delete(b.m, oldest)
-	}
-	if len(b.order) > 2*b.max {
-		b.compact()
+		oldest := b.order.Front()
+		b.order.Remove(oldest)
+		delete(b.m, oldest.Value.(*boundedEntry[V]).key)
 	}
 }
 
-func (b *bounded[V]) del(k string) { delete(b.m, k) }
+func (b *bounded[V]) del(k string) {
+	if e, ok := b.m[k]; ok {
+		b.order.Remove(e)
+		delete(b.m, k)
+	}
+}
 
-// compact drops deleted keys from the order so it stays proportional to the live entries.
-func (b *bounded[V]) compact() {
-	live := make([]string, 0, len(b.m))
-	for _, k := range b.order {
-		if _, ok := b.m[k]; ok {
-			live = append(live, k)
+func (b *bounded[V]) len() int { return len(b.m) }
+
+// values yields the live values, oldest first.
+func (b *bounded[V]) values() iter.Seq[V] {
+	return func(yield func(V) bool) {
+		for e := b.order.Front(); e != nil; e = e.Next() {
+			if !yield(e.Value.(*boundedEntry[V]).value) {
+				return
+			}
 		}
 	}
-	b.order = live
 }
