@@ -22,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -48,11 +49,19 @@ const (
 	shutdownTimeout   = 10 * time.Second
 )
 
-const usage = `usage:
-  mockidp [serve] [--addr ADDR] [--issuer URL] [--tenant FILE] [--log-format text|json] [--log-level LEVEL]
-  mockidp token [--user EMAIL|ID] [--client ID] [--audience API] [--scope SCOPE] [--expires-in DURATION] [--claim k=v]... [--json] [--tenant FILE] [--issuer URL]
-  mockidp check [--tenant FILE]
-  mockidp healthcheck [--url URL] [--addr ADDR]
+// usage is what `mockidp help` prints: one line per command. Each command's flags are listed by
+// `mockidp COMMAND -h`.
+const usage = `mockidp is an Auth0-compatible identity provider for development and tests.
+
+usage: mockidp [command] [flags]
+
+commands:
+  serve        serve the tenant's Authentication API (the default command)
+  token        print a signed access token for a user or an application, offline
+  check        validate a tenant file and print what it holds
+  healthcheck  exit 0 when a running emulator answers on /healthz
+
+Run "mockidp COMMAND -h" for the flags of a command.
 `
 
 func main() {
@@ -65,7 +74,12 @@ func main() {
 // run is the whole program: it returns the exit code, 2 for a usage error.
 func run(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) int {
 	cmd := "serve"
-	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+	switch {
+	case len(args) == 0:
+	case slices.Contains([]string{"-h", "-help", "--help"}, args[0]):
+		// Help asked of the program lists the commands; after a command, -h lists its flags.
+		cmd = "help"
+	case !strings.HasPrefix(args[0], "-"):
 		cmd, args = args[0], args[1:]
 	}
 	switch cmd {

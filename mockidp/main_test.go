@@ -105,14 +105,54 @@ func TestRunUsage(t *testing.T) {
 		{"stray argument", []string{"check", "x.yaml"}, 2, `unexpected argument "x.yaml"`},
 		{"bad log format", []string{"--log-format", "xml"}, 2, `--log-format "xml": want text or json`},
 		{"bad log level", []string{"--log-level", "loud"}, 2, `--log-level "loud"`},
-		{"help", []string{"help"}, 0, ""},
-		{"-h", []string{"token", "-h"}, 0, "Usage of mockidp token"},
+		{"token -h lists its flags", []string{"token", "-h"}, 0, "Usage of mockidp token"},
+		{"serve -h lists its flags", []string{"serve", "-h"}, 0, "Usage of mockidp serve"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runCmd(t, envMap(), tt.args...)
 			assert.Equal(t, tt.code, code)
 			assert.Contains(t, stderr, tt.err)
+		})
+	}
+}
+
+// TestRunHelp: asking for help prints one line per command on stdout and exits 0; a command
+// that does not exist gets the same list on stderr and exit 2.
+func TestRunHelp(t *testing.T) {
+	commands := []string{"serve", "token", "check", "healthcheck"}
+	tests := []struct {
+		name string
+		args []string
+		code int
+		help func(stdout, stderr string) string
+	}{
+		{"help", []string{"help"}, 0, func(stdout, _ string) string { return stdout }},
+		{"--help", []string{"--help"}, 0, func(stdout, _ string) string { return stdout }},
+		{"-help", []string{"-help"}, 0, func(stdout, _ string) string { return stdout }},
+		{"-h", []string{"-h"}, 0, func(stdout, _ string) string { return stdout }},
+		{"unknown command", []string{"frobnicate"}, 2, func(_, stderr string) string { return stderr }},
+		{"misspelt command", []string{"server", "--addr", "x"}, 2, func(_, stderr string) string { return stderr }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, envMap(), tt.args...)
+			assert.Equal(t, tt.code, code)
+			help := tt.help(stdout, stderr)
+			for _, cmd := range commands {
+				lines := 0
+				for line := range strings.Lines(help) {
+					if f := strings.Fields(line); len(f) > 1 && f[0] == cmd {
+						lines++
+					}
+				}
+				assert.Equal(t, 1, lines, "one line for %s in:\n%s", cmd, help)
+			}
+			if tt.code == 0 {
+				assert.Empty(t, stderr)
+			} else {
+				assert.Empty(t, stdout)
+			}
 		})
 	}
 }
