@@ -123,18 +123,18 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
 	// Failures count per login name, known or not, and the answer is the same for both, so
 	// the page tells nobody which users exist (S44). A locked name stays locked even with the
 	// right password, as with Auth0's brute-force protection.
-	login, now := strings.ToLower(username), s.now()
-	if s.store.loginLocked(login, now) {
+	now := s.now()
+	if s.store.loginLocked(username, now) {
 		s.renderLogin(w, r, http.StatusTooManyRequests, req, username, msgTooManyAttempts)
 		return
 	}
 	user, ok := s.tenant.UserByLogin(username)
 	if !ok || user.Password == "" || subtle.ConstantTimeCompare([]byte(password), []byte(user.Password)) != 1 {
-		s.store.loginResult(login, false, now)
+		s.store.loginResult(username, false, now)
 		s.renderLogin(w, r, http.StatusBadRequest, req, username, msgWrongCredentials)
 		return
 	}
-	s.store.loginResult(login, true, now)
+	s.store.loginResult(username, true, now)
 	if user.Blocked {
 		s.renderLogin(w, r, http.StatusForbidden, req, username, msgBlocked)
 		return

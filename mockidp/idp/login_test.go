@@ -271,7 +271,7 @@ func TestLoginFailures(t *testing.T) {
 			assert.Equal(t, http.StatusTooManyRequests, p.Status)
 			assert.Equal(t, "Your account has been blocked after multiple consecutive login attempts.", message(t, p))
 
-			s.clock.Advance(failedLoginWindow)
+			s.clock.Advance(lockoutDuration)
 			if username == "alice@example.com" {
 				codeOf(t, newBrowser(t, s).login(spaAuthorize(testIssuer), username, "alice-password"), spaCallback, spaState)
 			} else {

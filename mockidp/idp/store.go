@@ -2,17 +2,19 @@ package idp
 
 import (
 	"container/list"
+	"crypto/sha256"
 	"iter"
+	"strings"
 	"sync"
 	"time"
 )
 
-// Brute-force protection, after Auth0's: 10 consecutive failures for one login lock it for a
-// while. The window is shorter than Auth0's (which waits for an unblock e-mail) because a test
-// tenant must recover on its own.
+// Brute-force protection, after Auth0's: ten failed logins in a row for one login name lock
+// it. Auth0 keeps the lock until an unblock e-mail or a password change; a test tenant must
+// recover on its own, so here the lock lifts lockoutDuration after the failure that set it.
 const (
-	maxFailedLogins   = 10
-	failedLoginWindow = 15 * time.Minute
+	maxFailedLogins = 10
+	lockoutDuration = 15 * time.Minute
 )
 
 // authCode is an issued authorization code and everything it is bound to.
@@ -88,9 +90,10 @@ type store struct {
 	logins bounded[*authRequest]
 }
 
+// failureCount is a login name's run of failed logins.
 type failureCount struct {
-	n     int
-	first time.Time
+	n           int       // consecutive failures
+	lockedUntil time.Time // set by the maxFailedLogins-th failure
 }
 
 func newStore(l limits) *store {
@@ -291,35 +294,51 @@ func (st *store) revokeGrant(grant string) {
 	st.revokedGrants.put(grant, struct{}{})
 }
 
-// loginLocked reports whether a login is locked out after too many failures.
-func (st *store) loginLocked(login string, now time.Time) bool {
+// loginLocked reports whether a login name is locked out after too many failures. A lock
+// that is over is forgotten, so the next failure starts a new run.
+func (st *store) loginLocked(username string, now time.Time) bool {
+	key := failureKey(username)
 	st.mu.Lock()
 	defer st.mu.Unlock()
-	f, ok := st.failures.get(login)
-	if !ok {
+	f, ok := st.failures.get(key)
+	if !ok || f.lockedUntil.IsZero() {
 		return false
 	}
-	if now.Sub(f.first) >= failedLoginWindow {
-		st.failures.del(login)
-		return false
+	if now.Before(f.lockedUntil) {
+		return true
 	}
-	return f.n >= maxFailedLogins
+	st.failures.del(key)
+	return false
 }
 
-// loginResult counts a failure, or clears the count on success.
-func (st *store) loginResult(login string, ok bool, now time.Time) {
+// loginResult counts a failure, locking the name at the maxFailedLogins-th in a row, or clears
+// the count on success. Callers check loginLocked first: attempts during a lock are not counted
+// and do not extend it.
+func (st *store) loginResult(username string, ok bool, now time.Time) {
+	key := failureKey(username)
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if ok {
-		st.failures.del(login)
+		st.failures.del(key)
 		return
 	}
-	f, found := st.failures.get(login)
-	if !found || now.Sub(f.first) >= failedLoginWindow {
-		st.failures.put(login, &failureCount{n: 1, first: now})
-		return
+	f, found := st.failures.get(key)
+	if !found {
+		f = &failureCount{}
 	}
 	f.n++
+	if f.n >= maxFailedLogins {
+		f.lockedUntil = now.Add(lockoutDuration)
+	}
+	st.failures.put(key, f)
+}
+
+// failureKey is what failures are counted under: login names match case-insensitively, as
+// Auth0's database connections do, and hashing makes every key 32 bytes, so that a flood of
+// long made-up names cannot grow the store past its entry cap times a small constant.
+func failureKey(username string) string {
+	sum := sha256.Sum256([]byte(strings.ToLower(username)))
+	return string(sum[:])
 }
 
 // bounded is a map that keeps at most max entries, dropping the one put longest ago first.

@@ -3,7 +3,6 @@ package idp
 import (
 	"crypto/subtle"
 	"net/http"
-	"strings"
 
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
@@ -44,8 +43,7 @@ func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*Tok
 		return nil, newError(http.StatusBadRequest, "invalid_request", "Unknown realm: "+realm)
 	}
 	now := s.now()
-	login := strings.ToLower(username)
-	if s.store.loginLocked(login, now) {
+	if s.store.loginLocked(username, now) {
 		return nil, errTooManyAttempts
 	}
 	u, found := s.tenant.UserByLogin(username)
@@ -55,7 +53,7 @@ func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*Tok
 	}
 	ok := subtle.ConstantTimeCompare([]byte(password), want) == 1 && found &&
 		(!withRealm || u.Connection == realm)
-	s.store.loginResult(login, ok, now)
+	s.store.loginResult(username, ok, now)
 	if !ok {
 		return nil, errWrongPassword
 	}

@@ -177,7 +177,7 @@ users:
 }
 
 // TestPasswordGrantLockout: after 10 consecutive failures the login is locked, even for the
-// right password, until the window passes (S44).
+// right password, for 15 minutes (S44).
 func TestPasswordGrantLockout(t *testing.T) {
 	s := newAPIServer(t)
 	for i := range 10 {
@@ -208,6 +208,66 @@ func TestPasswordGrantLockout(t *testing.T) {
 		}
 		assertError(t, s.post(t, "/oauth/token", passwordForm("ghost@example.com", "x")), 429, "too_many_attempts")
 	})
+}
+
+// TestLoginLockoutTiming: ten wrong passwords in a row lock the login for 15 minutes counted
+// from the tenth, however long the ten took; attempts during the lock neither count nor extend
+// it, and once it is over the count starts again (README; Auth0's brute-force protection counts
+// consecutive failures, not failures per window).
+func TestLoginLockoutTiming(t *testing.T) {
+	type step struct {
+		wait     time.Duration
+		password string
+		times    int // default 1
+		status   int
+	}
+	wrong := func(n int) step { return step{password: "wrong", times: n, status: 403} }
+	const locked, ok = 429, 200
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"locked 15 minutes from the tenth failure", []step{
+			wrong(9),
+			{wait: 14 * time.Minute, password: "wrong", status: 403},
+			{wait: 15*time.Minute - time.Second, password: "alice-password", status: locked},
+			{wait: time.Second, password: "alice-password", status: ok},
+		}},
+		{"failures spread over an hour are still in a row", []step{
+			{password: "wrong", status: 403},
+			{wait: 20 * time.Minute, password: "wrong", times: 8, status: 403},
+			{wait: time.Hour, password: "wrong", status: 403},
+			{password: "alice-password", status: locked},
+		}},
+		{"attempts during the lock do not extend it", []step{
+			wrong(10),
+			{wait: 10 * time.Minute, password: "wrong", status: locked},
+			{wait: 5 * time.Minute, password: "alice-password", status: ok},
+		}},
+		{"after the lock the count starts again", []step{
+			wrong(10),
+			{wait: 15 * time.Minute, password: "wrong", times: 9, status: 403},
+			{password: "alice-password", status: ok},
+		}},
+		{"nine failures and a success lock nothing", []step{
+			wrong(9),
+			{password: "alice-password", status: ok},
+			wrong(9),
+			{password: "alice-password", status: ok},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newAPIServer(t)
+			for i, st := range tt.steps {
+				s.clock.Advance(st.wait)
+				for n := range max(st.times, 1) {
+					w := s.post(t, "/oauth/token", passwordForm("alice@example.com", st.password))
+					require.Equal(t, st.status, w.Code, "step %d, attempt %d: %s", i+1, n+1, w.Body)
+				}
+			}
+		})
+	}
 }
 
 // TestCustomClaims: a user's custom claims reach both tokens, except the names Auth0 refuses
