@@ -280,6 +280,9 @@ func TestClaimsReachTheHandler(t *testing.T) {
 		seen = claims
 		// A handler that scribbles on its claims must not change what the next request sees.
 		claims.Permissions[0] = "write:everything"
+		claims.Audience[0] = "https://other.example.com"
+		*claims.Expiry = 0
+		*claims.IssuedAt = 0
 		return c.NoContent(http.StatusNoContent)
 	}, Middleware(f.v))
 	token := f.token(t, nil)

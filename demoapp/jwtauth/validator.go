@@ -305,11 +305,24 @@ func base64URLValue(c byte) int {
 	return -1
 }
 
+// clone copies everything a caller could write through, the time claims' pointers included: the
+// original may be the cached copy that later requests are answered from.
 func (c *Claims) clone() *Claims {
 	out := *c
 	out.Audience = slices.Clone(c.Audience)
 	out.Permissions = slices.Clone(c.Permissions)
+	out.Expiry = cloneDate(c.Expiry)
+	out.NotBefore = cloneDate(c.NotBefore)
+	out.IssuedAt = cloneDate(c.IssuedAt)
 	return &out
+}
+
+func cloneDate(d *jwt.NumericDate) *jwt.NumericDate {
+	if d == nil {
+		return nil
+	}
+	copied := *d
+	return &copied
 }
 
 // HasPermission reports whether the "permissions" claim lists p.
