@@ -29,6 +29,7 @@ var responseModes = []responseMode{modeQuery, modeFragment, modeFormPost, modeWe
 var authorizeParams = []string{
 	"client_id", "redirect_uri", "response_type", "response_mode", "state", "nonce", "scope",
 	"audience", "code_challenge", "code_challenge_method", "prompt", "max_age", "login_hint",
+	"organization", "invitation",
 }
 
 // challengeLength is the length of an S256 code_challenge: base64url of 32 bytes, unpadded.
@@ -194,6 +195,11 @@ func (s *Server) validateAuthorize(q url.Values, req *authRequest) *oauthError {
 	}
 	if !req.Client.AllowsGrant(tenant.GrantAuthorizationCode) {
 		return newError(http.StatusForbidden, "unauthorized_client", "Grant type 'authorization_code' not allowed for the client.")
+	}
+	for _, name := range []string{"organization", "invitation"} {
+		if e := noOrganizations(name, q.Get(name)); e != nil {
+			return e
+		}
 	}
 
 	// PKCE is S256 only. Auth0's discovery lists "plain" but its docs say only S256 is

@@ -139,6 +139,14 @@ func TestAuthorizeErrorsRedirect(t *testing.T) {
 		{"unknown prompt", spaAuthorize(testIssuer, "prompt", "bogus"), "invalid_request", "Unsupported prompt value: bogus", true},
 		{"negative max_age", spaAuthorize(testIssuer, "max_age", "-1"), "invalid_request", "Invalid max_age: expected a number of seconds.", true},
 		{"max_age not a number", spaAuthorize(testIssuer, "max_age", "1h"), "invalid_request", "Invalid max_age: expected a number of seconds.", true},
+		{"organization (checklist 15: not emulated, so no token without org_id)", spaAuthorize(testIssuer, "organization", "org_abc123"), "invalid_request",
+			"parameter organization is invalid: org_abc123 does not exist (the emulator has no organizations)", true},
+		{"organization by name", spaAuthorize(testIssuer, "organization", "acme"), "invalid_request",
+			"parameter organization is invalid: acme does not exist (the emulator has no organizations)", true},
+		{"invitation", spaAuthorize(testIssuer, "invitation", "inv_1"), "invalid_request",
+			"parameter invitation is invalid: inv_1 does not exist (the emulator has no organizations)", true},
+		{"repeated organization", spaAuthorize(testIssuer) + "&organization=org_a&organization=org_b", "invalid_request",
+			"Parameter 'organization' must not be repeated.", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

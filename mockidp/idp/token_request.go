@@ -21,7 +21,7 @@ var stringParams = map[string]bool{
 	"grant_type": true, "client_id": true, "client_secret": true, "client_assertion": true,
 	"client_assertion_type": true, "code": true, "code_verifier": true, "redirect_uri": true,
 	"refresh_token": true, "scope": true, "audience": true, "username": true, "password": true,
-	"realm": true, "token": true, "token_type_hint": true,
+	"realm": true, "token": true, "token_type_hint": true, "organization": true,
 }
 
 // readParams parses a request body as Auth0 accepts it: application/x-www-form-urlencoded or
