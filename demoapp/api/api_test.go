@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -342,4 +343,65 @@ func TestAccessLog(t *testing.T) {
 	assert.Contains(t, lines[2], "status=401")
 	assert.Contains(t, lines[2], "has expired", "the reason a token was refused is logged")
 	assert.Contains(t, lines[4], "status=400")
+}
+
+// Every route answers HEAD as it answers GET, a wrong method on an existing path is 405 with
+// Allow (an API path included), and an unknown path is a 404 JSON error. Error answers are never
+// cached.
+func TestMethods(t *testing.T) {
+	a := newApp(t)
+	srv := httptest.NewServer(a.e)
+	t.Cleanup(srv.Close)
+	notFound := `{"error":"not_found","error_description":"Not Found"}`
+	notAllowed := `{"error":"method_not_allowed","error_description":"Method Not Allowed"}`
+	cases := []struct {
+		method, path string
+		status       int
+		allow, body  string
+		challenge    string
+	}{
+		{method: "HEAD", path: "/", status: 200},
+		{method: "HEAD", path: "/app.js", status: 200},
+		{method: "HEAD", path: "/auth_config.json", status: 200},
+		{method: "HEAD", path: "/api/open", status: 200},
+		{method: "HEAD", path: "/api/protected", status: 401, challenge: `Bearer realm="api"`},
+		{method: "HEAD", path: "/api/nothing", status: 404},
+		{method: "OPTIONS", path: "/", status: 204, allow: "OPTIONS, GET, HEAD"},
+		{method: "OPTIONS", path: "/api/members-only", status: 204, allow: "OPTIONS, GET, HEAD"},
+		{method: "OPTIONS", path: "/api/nothing", status: 404, body: notFound},
+		{method: "POST", path: "/", status: 405, allow: "OPTIONS, GET, HEAD", body: notAllowed},
+		{method: "POST", path: "/api/open", status: 405, allow: "OPTIONS, GET, HEAD", body: notAllowed},
+		{method: "DELETE", path: "/api/protected", status: 405, allow: "OPTIONS, GET, HEAD", body: notAllowed},
+		{method: "POST", path: "/api/nothing", status: 404, body: notFound},
+		{method: "GET", path: "/api/nothing", status: 404, body: notFound},
+		{method: "GET", path: "/nowhere", status: 404, body: notFound},
+	}
+	for _, tc := range cases {
+		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
+			req, err := http.NewRequestWithContext(t.Context(), tc.method, srv.URL+tc.path, nil)
+			require.NoError(t, err)
+			resp, err := srv.Client().Do(req)
+			require.NoError(t, err)
+			defer resp.Body.Close()
+			body, err := io.ReadAll(resp.Body)
+			require.NoError(t, err)
+
+			require.Equal(t, tc.status, resp.StatusCode)
+			assert.Equal(t, tc.allow, resp.Header.Get("Allow"))
+			assert.Equal(t, tc.challenge, resp.Header.Get("WWW-Authenticate"))
+			if tc.body == "" {
+				assert.Empty(t, body)
+			} else {
+				assert.JSONEq(t, tc.body, string(body))
+			}
+			if tc.status >= 400 {
+				assert.Equal(t, "no-store", resp.Header.Get("Cache-Control"))
+			}
+			if tc.method == http.MethodHead && tc.status == http.StatusOK {
+				get := a.do(http.MethodGet, tc.path, "")
+				assert.Equal(t, get.Header().Get("Content-Type"), resp.Header.Get("Content-Type"))
+				assert.Equal(t, get.Header().Get("Cache-Control"), resp.Header.Get("Cache-Control"))
+			}
+		})
+	}
 }

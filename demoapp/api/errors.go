@@ -36,6 +36,7 @@ func errorHandler(logger *slog.Logger) func(error, echo.Context) {
 		case status == http.StatusRequestEntityTooLarge:
 			code = "request_too_large"
 		}
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 		if c.Request().Method == http.MethodHead {
 			err = c.NoContent(status)
 		} else {

@@ -45,6 +45,13 @@ func New(cfg Config) (*echo.Echo, error) {
 		middleware.BodyLimit(maxBody),
 	)
 
+	// Every route answers GET and HEAD alike (RFC 9110 §9.3.2); Echo, unlike net/http, does not
+	// route HEAD to a GET handler by itself. Routes carry their middleware themselves rather than
+	// through an Echo group: a group with middleware catches every method under its prefix, which
+	// turns a wrong method on an API path into 404 instead of 405.
+	get := func(path string, h echo.HandlerFunc, m ...echo.MiddlewareFunc) {
+		e.Match([]string{http.MethodGet, http.MethodHead}, path, h, m...)
+	}
 	for name, contentType := range map[string]string{
 		"index.html": "text/html; charset=utf-8",
 		"app.js":     "text/javascript; charset=utf-8",
@@ -58,15 +65,14 @@ func New(cfg Config) (*echo.Echo, error) {
 		if name == "index.html" {
 			path = "/"
 		}
-		e.GET(path, staticFile(contentType, body))
+		get(path, staticFile(contentType, body))
 	}
-	e.GET("/auth_config.json", authConfig(cfg))
+	get("/auth_config.json", authConfig(cfg))
 
-	api := e.Group("/api", noStore)
 	authenticated := jwtauth.Middleware(validator)
-	api.GET("/open", message("Open Endpoint"))
-	api.GET("/members-only", message("Members Only Endpoint"), authenticated)
-	api.GET("/protected", message("Protected Endpoint"), authenticated, jwtauth.RequirePermissions("read:protected"))
+	get("/api/open", message("Open Endpoint"), noStore)
+	get("/api/members-only", message("Members Only Endpoint"), noStore, authenticated)
+	get("/api/protected", message("Protected Endpoint"), noStore, authenticated, jwtauth.RequirePermissions("read:protected"))
 	return e, nil
 }
 
