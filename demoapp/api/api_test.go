@@ -313,18 +313,21 @@ func TestErrorsAreJSON(t *testing.T) {
 	})
 }
 
-// One access-log line per request, with method, path, status and latency, and never a token:
-// not from the header, not from a query string.
+// One access-log line per request, with method, path, status and latency, and never a token or
+// the login callback's code and state: not from the header, not from a query string.
 func TestAccessLog(t *testing.T) {
 	a := newApp(t)
 	valid := token(t, nil)
 	expired := token(t, func(c *accessClaims) { c.Expiry = jwt.NewNumericDate(time.Now().Add(-time.Hour)) })
-	requests := []struct{ target, auth string }{
-		{"/api/open", ""},
-		{"/api/protected", "Bearer " + valid},
-		{"/api/protected", "Bearer " + expired},
-		{"/api/members-only?access_token=" + valid, ""},
-		{"/api/members-only?access_token=" + valid, "Bearer " + valid},
+	const code, state = "Sp1ceC0deFromTheIdP", "St4teOfThisTab"
+	requests := []struct{ target, auth, path string }{
+		{"/api/open", "", "/api/open"},
+		{"/api/protected", "Bearer " + valid, "/api/protected"},
+		{"/api/protected", "Bearer " + expired, "/api/protected"},
+		{"/api/members-only?access_token=" + valid, "", "/api/members-only"},
+		{"/api/members-only?access_token=" + valid, "Bearer " + valid, "/api/members-only"},
+		{"/?code=" + code + "&state=" + state + "&iss=https%3A%2F%2Ftenant.example.com%2F", "", "/"},
+		{"/?error=access_denied&error_description=" + code + "&state=" + state, "", "/"},
 	}
 	for _, r := range requests {
 		a.do(http.MethodGet, r.target, r.auth)
@@ -332,17 +335,21 @@ func TestAccessLog(t *testing.T) {
 
 	lines := strings.Split(strings.TrimSpace(a.log.String()), "\n")
 	require.Len(t, lines, len(requests))
-	for _, line := range lines {
-		assert.Regexp(t, `msg=request method=GET path=/api/[a-z-]+ status=\d{3} latency=\S+ remote=\S+`, line)
-		for _, tok := range []string{valid, expired} {
-			for _, part := range strings.Split(tok, ".") {
-				assert.NotContains(t, line, part)
-			}
+	secrets := []string{code, state}
+	for _, tok := range []string{valid, expired} {
+		secrets = append(secrets, strings.Split(tok, ".")...)
+	}
+	for i, line := range lines {
+		assert.Regexp(t, `^time=\S+ level=INFO msg=request method=GET path=\S+ status=\d{3} latency=\S+ remote=\S+( error=.*)?$`, line)
+		assert.Contains(t, line, " path="+requests[i].path+" ", "the path, without its query")
+		for _, secret := range secrets {
+			assert.NotContains(t, line, secret)
 		}
 	}
 	assert.Contains(t, lines[2], "status=401")
 	assert.Contains(t, lines[2], "has expired", "the reason a token was refused is logged")
 	assert.Contains(t, lines[4], "status=400")
+	assert.Contains(t, lines[5], "status=200")
 }
 
 // Every route answers HEAD as it answers GET, a wrong method on an existing path is 405 with
