@@ -5,7 +5,8 @@ import (
 	"strings"
 )
 
-// apiRoutes are the machine-facing endpoints: discovery, keys, token, userinfo, revoke, health.
+// apiRoutes are the machine-facing endpoints: discovery, keys, token, userinfo, revoke, health,
+// and the advertised ones that only say they are not emulated.
 // The documents and the CORS origin set are computed here, once.
 func (s *Server) apiRoutes() {
 	cors := newCORSPolicy(s.tenant)
@@ -22,6 +23,9 @@ func (s *Server) apiRoutes() {
 	api("/oauth/token", s.handleToken, http.MethodPost)
 	api("/oauth/revoke", s.handleRevoke, http.MethodPost)
 	api("/userinfo", s.handleUserinfo, http.MethodGet, http.MethodPost)
+	for _, e := range notEmulatedEndpoints {
+		api(e.path, e.handler(), http.MethodPost)
+	}
 	s.mux.HandleFunc("GET /healthz", handleHealth)
 }
 

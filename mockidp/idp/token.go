@@ -11,8 +11,8 @@ import (
 // grantHandler answers one grant type for an authenticated client that may use it.
 type grantHandler func(s *Server, c *tenant.Client, p params) (*TokenResponse, error)
 
-// grants are the grant types the token endpoint serves (wire spec §3.2). Auth0's device-code,
-// token-exchange and MFA grants are not emulated: they get unsupported_grant_type.
+// grants are the grant types the token endpoint serves (wire spec §3.2). Auth0's others
+// (device code, token exchange, MFA, ...) get unsupported_grant_type (notEmulatedGrants).
 var grants = map[string]grantHandler{
 	tenant.GrantAuthorizationCode: (*Server).authorizationCodeGrant,
 	tenant.GrantRefreshToken:      (*Server).refreshTokenGrant,
@@ -55,7 +55,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*TokenResponse, 
 	}
 	grant, ok := grants[grantType]
 	if !ok {
-		return nil, newError(http.StatusBadRequest, "unsupported_grant_type", "Unsupported grant type: "+grantType)
+		return nil, unsupportedGrant(grantType)
 	}
 	c, e := s.authenticateClient(w, r, p, errTokenClientAuth)
 	if e != nil {

@@ -88,7 +88,7 @@ func TestClientCredentialsErrors(t *testing.T) {
 		{"unknown grant_type (S26)", s, form("grant_type", "foo"), 400, "unsupported_grant_type",
 			"Unsupported grant type: foo"},
 		{"device code is not emulated", s, form("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), 400, "unsupported_grant_type",
-			"Unsupported grant type: urn:ietf:params:oauth:grant-type:device_code"},
+			"Unsupported grant type: urn:ietf:params:oauth:grant-type:device_code. The emulator does not support the device authorization flow."},
 		{"grant type case matters", s, form("grant_type", "Client_Credentials"), 400, "unsupported_grant_type",
 			"Unsupported grant type: Client_Credentials"},
 		{"password not enabled (S26, S27)", s, form("grant_type", "password", "username", "a", "password", "b"), 403, "unauthorized_client",
