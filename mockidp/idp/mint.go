@@ -56,7 +56,8 @@ type issue struct {
 	GTY       string
 	Nonce     string
 	SessionID string
-	// AuthTime goes into the ID token when WithAuthTime (max_age was sent).
+	// AuthTime goes into the ID token when WithAuthTime (max_age was sent), and into the
+	// refresh token, whose ID tokens carry it too.
 	AuthTime     time.Time
 	WithAuthTime bool
 	// Grant groups the tokens so they can be revoked together; a refresh keeps its family's.
@@ -173,6 +174,7 @@ func (s *Server) mint(is issue) (*TokenResponse, error) {
 		s.store.putRefresh(rt, &refreshToken{
 			ClientID: is.Client.ClientID, UserID: is.User.UserID, Audience: audience,
 			Scope: strings.Join(refreshScope, " "), SessionID: is.SessionID, Grant: is.Grant,
+			AuthTime: is.AuthTime, WithAuthTime: is.WithAuthTime,
 			Expires: now.Add(policy.Lifetime), IdleExpires: now.Add(policy.IdleLifetime),
 		})
 		resp.RefreshToken = rt

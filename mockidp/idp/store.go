@@ -55,7 +55,11 @@ type refreshToken struct {
 	Scope     string
 	SessionID string
 	Grant     string
-	Expires   time.Time
+	// AuthTime is the login the family descends from; WithAuthTime is set when /authorize had
+	// max_age, so that every ID token of the family carries auth_time.
+	AuthTime     time.Time
+	WithAuthTime bool
+	Expires      time.Time
 	// IdleExpires is the inactivity deadline (idle_token_lifetime).
 	IdleExpires time.Time
 	// Used is set once the token has been rotated away, at RotatedAt.

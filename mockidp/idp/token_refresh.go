@@ -17,7 +17,8 @@ var errBadRefreshToken = newError(http.StatusForbidden, "invalid_grant", "Unknow
 // the old one is spent; presenting a spent one after the client's leeway (reuse interval)
 // revokes the family (RFC 9700 §4.14.2, S28).
 // Without rotation the client keeps its token and none is returned, as Auth0 does. Every
-// answer has a new ID token, whose sid is the session's while that session is alive.
+// answer has a new ID token, whose sid is the session's while that session is alive, and whose
+// auth_time is the login's when /authorize had max_age (auth0-spa-js checks it on refresh too).
 func (s *Server) refreshTokenGrant(c *tenant.Client, p params) (*TokenResponse, error) {
 	token := p["refresh_token"]
 	if token == "" {
@@ -72,6 +73,7 @@ func (s *Server) refreshTokenGrant(c *tenant.Client, p params) (*TokenResponse, 
 	// The access token's gty after a refresh is UNCONFIRMED (wire spec §9): none is set.
 	return s.mint(issue{
 		Client: c, User: u, API: api, Scope: scope, RefreshScope: family,
-		SessionID: sid, Grant: rt.Grant, NoRefresh: !policy.Rotating,
+		SessionID: sid, AuthTime: rt.AuthTime, WithAuthTime: rt.WithAuthTime,
+		Grant: rt.Grant, NoRefresh: !policy.Rotating,
 	})
 }

@@ -237,3 +237,36 @@ func TestRefreshSessionAndUser(t *testing.T) {
 		assert.Equal(t, http.StatusOK, s.userinfoStatus(t, resp.AccessToken))
 	})
 }
+
+// TestRefreshAuthTime: an ID token from a refresh carries the auth_time of the login when
+// /authorize had max_age, as the code exchange's did: auth0-spa-js configured with max_age
+// rejects a refreshed ID token without it (wire spec §6.4). The time is the login's, not the
+// refresh's, because no one authenticated again.
+func TestRefreshAuthTime(t *testing.T) {
+	tests := []struct {
+		name     string
+		maxAge   bool
+		authTime any
+	}{
+		{"max_age at /authorize", true, unix(testStart.Add(-time.Minute))},
+		{"no max_age", false, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newAPIServer(t)
+			ac := spaCode()
+			ac.Scope, ac.MaxAge = "openid offline_access", tt.maxAge
+			login := tokenOK(t, s.post(t, "/oauth/token", spaRedeem(s.issueCode(t, ac))))
+			require.NotEmpty(t, login.RefreshToken)
+			assert.Equal(t, tt.authTime, s.claimsOf(t, login.IDToken)["auth_time"])
+
+			rt := login.RefreshToken
+			for range 2 {
+				s.clock.Advance(time.Hour)
+				resp := tokenOK(t, s.refresh(t, rt))
+				assert.Equal(t, tt.authTime, s.claimsOf(t, resp.IDToken)["auth_time"])
+				rt = resp.RefreshToken
+			}
+		})
+	}
+}
