@@ -36,8 +36,9 @@ const (
 )
 
 // StartProcesses builds mockidp and demoapp (once per test binary) and runs them the way
-// docker-compose.yml runs their containers: the entrypoints the file names, exactly the
-// environment it gives each service and nothing from the caller's, started in depends_on order,
+// docker-compose.yml runs their containers: the entrypoints the file names, the environment it
+// gives each service and nothing from the caller's (only GORACE is added when the tests run with
+// the race detector, which the programs are then built with), started in depends_on order,
 // each waited for with its own healthcheck command. Only what cannot be the same outside
 // Docker is rewritten:
 //
