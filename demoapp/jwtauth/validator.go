@@ -251,33 +251,33 @@ func (v *Validator) checkTime(c *Claims, now time.Time) error {
 	return nil
 }
 
-// isCompactJWS accepts three base64url segments in their one canonical spelling. go-jose would
-// also accept a last character whose unused low bits are set, which gives one token many
-// spellings; refusing them keeps "same token" meaning "same string" for the cache.
+// isCompactJWS accepts a non-empty header, a non-empty payload and a signature, each in
+// base64url's one canonical spelling. go-jose would also accept a last character whose unused low
+// bits are set, which gives one token many spellings; refusing them keeps "same token" meaning
+// "same string" for the cache.
 func isCompactJWS(token string) bool {
-	segments := 0
-	start := 0
-	for i := 0; i <= len(token); i++ {
-		if i < len(token) && token[i] != '.' {
-			if base64URLValue(token[i]) < 0 {
-				return false
-			}
-			continue
-		}
-		if !canonicalSegment(token[start:i]) {
-			return false
-		}
-		segments++
-		start = i + 1
+	header, rest, ok := strings.Cut(token, ".")
+	if !ok {
+		return false
 	}
-	return segments == 3
+	payload, signature, ok := strings.Cut(rest, ".")
+	// A fourth segment fails canonicalBase64URL: '.' is not in the alphabet.
+	return ok && header != "" && payload != "" &&
+		canonicalBase64URL(header) && canonicalBase64URL(payload) && canonicalBase64URL(signature)
 }
 
-func canonicalSegment(s string) bool {
+// canonicalBase64URL reports whether s is unpadded base64url whose last character carries no
+// unused bits (RFC 4648 §3.5).
+func canonicalBase64URL(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if base64URLValue[s[i]] < 0 {
+			return false
+		}
+	}
 	if len(s) == 0 {
 		return true
 	}
-	last := base64URLValue(s[len(s)-1])
+	last := base64URLValue[s[len(s)-1]]
 	switch len(s) % 4 {
 	case 1:
 		return false
@@ -289,21 +289,16 @@ func canonicalSegment(s string) bool {
 	return true
 }
 
-func base64URLValue(c byte) int {
-	switch {
-	case c >= 'A' && c <= 'Z':
-		return int(c - 'A')
-	case c >= 'a' && c <= 'z':
-		return int(c-'a') + 26
-	case c >= '0' && c <= '9':
-		return int(c-'0') + 52
-	case c == '-':
-		return 62
-	case c == '_':
-		return 63
+// base64URLValue maps a byte to its value in the base64url alphabet, or -1.
+var base64URLValue = func() (values [256]int8) {
+	for i := range values {
+		values[i] = -1
 	}
-	return -1
-}
+	for i, c := range "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_" {
+		values[c] = int8(i)
+	}
+	return values
+}()
 
 // clone copies everything a caller could write through, the time claims' pointers included: the
 // original may be the cached copy that later requests are answered from.
