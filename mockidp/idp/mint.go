@@ -68,6 +68,9 @@ type issue struct {
 	// RefreshScope, when set, is the scope a new refresh token carries and decides whether one
 	// is issued: a down-scoped refresh keeps its family's scope (RFC 6749 §6).
 	RefreshScope []string
+	// FamilyExpires, when set, is the absolute deadline a new refresh token inherits from the
+	// one it rotates; otherwise the client's token_lifetime starts now.
+	FamilyExpires time.Time
 	// Lifetime, when set, replaces the API's access-token lifetime (MintToken's ExpiresIn).
 	Lifetime time.Duration
 	// Claims are extra access-token claims (MintToken's), set after the user's custom claims.
@@ -171,11 +174,15 @@ func (s *Server) mint(is issue) (*TokenResponse, error) {
 		if is.API != nil {
 			audience = is.API.Identifier
 		}
+		expires := is.FamilyExpires
+		if expires.IsZero() {
+			expires = now.Add(policy.Lifetime)
+		}
 		s.store.putRefresh(rt, &refreshToken{
 			ClientID: is.Client.ClientID, UserID: is.User.UserID, Audience: audience,
 			Scope: strings.Join(refreshScope, " "), SessionID: is.SessionID, Grant: is.Grant,
 			AuthTime: is.AuthTime, WithAuthTime: is.WithAuthTime,
-			Expires: now.Add(policy.Lifetime), IdleExpires: now.Add(policy.IdleLifetime),
+			Expires: expires, IdleExpires: now.Add(policy.IdleLifetime),
 		})
 		resp.RefreshToken = rt
 	}

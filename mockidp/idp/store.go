@@ -59,7 +59,9 @@ type refreshToken struct {
 	// max_age, so that every ID token of the family carries auth_time.
 	AuthTime     time.Time
 	WithAuthTime bool
-	Expires      time.Time
+	// Expires is the family's absolute deadline (token_lifetime from the login): rotation
+	// hands it on, as Auth0's absolute lifetime is the family's.
+	Expires time.Time
 	// IdleExpires is the inactivity deadline (idle_token_lifetime).
 	IdleExpires time.Time
 	// Used is set once the token has been rotated away, at RotatedAt.

@@ -74,6 +74,6 @@ func (s *Server) refreshTokenGrant(c *tenant.Client, p params) (*TokenResponse, 
 	return s.mint(issue{
 		Client: c, User: u, API: api, Scope: scope, RefreshScope: family,
 		SessionID: sid, AuthTime: rt.AuthTime, WithAuthTime: rt.WithAuthTime,
-		Grant: rt.Grant, NoRefresh: !policy.Rotating,
+		Grant: rt.Grant, NoRefresh: !policy.Rotating, FamilyExpires: rt.Expires,
 	})
 }

@@ -110,23 +110,46 @@ func TestRefreshNarrowScope(t *testing.T) {
 	assert.NotEmpty(t, full.IDToken)
 }
 
+// TestRefreshExpiry: a refresh token dies after its idle lifetime without use, and a family
+// after its absolute lifetime whatever the use: Auth0's absolute lifetime is the family's
+// ("a refresh token or refresh token family lifetime"), so rotation does not renew it.
 func TestRefreshExpiry(t *testing.T) {
-	s := newAPIServer(t)
-	t.Run("idle lifetime", func(t *testing.T) {
-		rt := aliceOffline(t, s).RefreshToken
-		s.clock.Advance(15*24*time.Hour + time.Second)
-		assertError(t, s.post(t, "/oauth/token", refreshForm(rt)), 403, "invalid_grant", "Unknown or invalid refresh token.")
-	})
-	t.Run("used within the idle lifetime, until the absolute one", func(t *testing.T) {
-		rt := aliceOffline(t, s).RefreshToken
-		for range 2 {
-			s.clock.Advance(14 * 24 * time.Hour)
-			rt = tokenOK(t, s.post(t, "/oauth/token", refreshForm(rt))).RefreshToken
-		}
-		s.clock.Advance(3 * 24 * time.Hour)
-		rt = tokenOK(t, s.post(t, "/oauth/token", refreshForm(rt))).RefreshToken
-		require.NotEmpty(t, rt)
-	})
+	const day = 24 * time.Hour
+	type use struct {
+		after time.Duration
+		ok    bool
+	}
+	tests := []struct {
+		name   string
+		tenant string // "" for the default tenant (rotating, 30 days, 15 days idle)
+		uses   []use
+	}{
+		{"rotating: unused past the idle lifetime", "", []use{{15*day + time.Second, false}}},
+		{"rotating: used within the idle lifetime, until the family's absolute one", "", []use{
+			{14 * day, true}, {14 * day, true}, {2*day - time.Second, true}, {time.Second, false},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newAPIServer(t)
+			if tt.tenant != "" {
+				s = newAPIServerYAML(t, tt.tenant)
+			}
+			rt := aliceOffline(t, s).RefreshToken
+			for i, u := range tt.uses {
+				s.clock.Advance(u.after)
+				w := s.post(t, "/oauth/token", refreshForm(rt))
+				if !u.ok {
+					assertError(t, w, 403, "invalid_grant", "Unknown or invalid refresh token.")
+					return
+				}
+				require.Equal(t, http.StatusOK, w.Code, "use %d: %s", i+1, w.Body)
+				if next := tokenOK(t, w).RefreshToken; next != "" {
+					rt = next
+				}
+			}
+		})
+	}
 }
 
 // TestRefreshNonRotating: a non-rotating client keeps its refresh token, which keeps working;
