@@ -234,13 +234,20 @@ func TestHostileKID(t *testing.T) {
 	}
 	assert.Equal(t, int64(2), f.jwks.Hits(), "one refetch for all the unknown kids, then the limiter")
 
-	for name, kid := range map[string]any{"number": 1, "object": map[string]string{"a": "b"}, "array": []string{victimKID}, "null": nil} {
+	for name, tc := range map[string]struct {
+		kid  any
+		want tokenError
+	}{
+		"number": {1, errMalformed},
+		"object": {map[string]string{"a": "b"}, errMalformed},
+		"array":  {[]string{victimKID}, errMalformed},
+		"null":   {nil, errNoKeyID},
+	} {
 		t.Run(name, func(t *testing.T) {
-			token := f.token(t, func(h, _ map[string]any) { h["kid"] = kid })
-			rec := f.get("/protected", bearer(token))
-			requireInvalidToken(t, rec)
+			refusedToken(t, f, f.token(t, func(h, _ map[string]any) { h["kid"] = tc.kid }), tc.want)
 		})
 	}
+	assert.Equal(t, int64(2), f.jwks.Hits(), "a kid that is not a string is never looked up")
 }
 
 // A16: jku and x5u pointing at the attacker are never fetched.
@@ -251,16 +258,22 @@ func TestJKUAndX5UAreNeverFetched(t *testing.T) {
 	attackerKey := rsaKey(t, "attacker")
 	claims := mustJSON(t, f.claims())
 
-	for name, kid := range map[string]string{"attacker kid": "evil", "victim kid": victimKID} {
+	for name, tc := range map[string]struct {
+		kid  string
+		want tokenError
+	}{
+		"attacker kid": {"evil", errUnknownKey},
+		"victim kid":   {victimKID, errSignature},
+	} {
 		for _, param := range []string{"jku", "x5u"} {
 			t.Run(name+" "+param, func(t *testing.T) {
-				h := `{"alg":"RS256","kid":"` + kid + `","` + param + `":"` + attacker.URL + `"}`
-				token := signRaw(t, attackerKey, crypto.SHA256, h, claims)
-				requireInvalidToken(t, f.get("/protected", bearer(token)))
+				h := `{"alg":"RS256","kid":"` + tc.kid + `","` + param + `":"` + attacker.URL + `"}`
+				refusedToken(t, f, signRaw(t, attackerKey, crypto.SHA256, h, claims), tc.want)
 			})
 		}
 	}
 	assert.Zero(t, attacker.Hits(), "the attacker's server must get no request")
+	assert.Equal(t, int64(2), f.jwks.Hits(), "the issuer's JWKS: first fetch, then one refetch for the unknown kid")
 }
 
 // A17: a self-signed token carrying its own key in "jwk" (CVE-2018-0114).
@@ -268,10 +281,16 @@ func TestEmbeddedJWK(t *testing.T) {
 	f := newFixture(t)
 	attackerKey := rsaKey(t, "attacker")
 	embedded := mustJSON(t, jwk(attackerKey, victimKID))
-	for name, kid := range map[string]string{"victim kid": victimKID, "attacker kid": "evil"} {
+	for name, tc := range map[string]struct {
+		kid  string
+		want tokenError
+	}{
+		"victim kid":   {victimKID, errSignature},
+		"attacker kid": {"evil", errUnknownKey},
+	} {
 		t.Run(name, func(t *testing.T) {
-			h := `{"alg":"RS256","kid":"` + kid + `","jwk":` + embedded + `}`
-			requireInvalidToken(t, f.get("/protected", bearer(signRaw(t, attackerKey, crypto.SHA256, h, mustJSON(t, f.claims())))))
+			h := `{"alg":"RS256","kid":"` + tc.kid + `","jwk":` + embedded + `}`
+			refusedToken(t, f, signRaw(t, attackerKey, crypto.SHA256, h, mustJSON(t, f.claims())), tc.want)
 		})
 	}
 }
@@ -466,7 +485,7 @@ func TestDuplicateAndCaseVariantMembers(t *testing.T) {
 	})
 	t.Run("duplicate alg", func(t *testing.T) {
 		h := `{"alg":"none","alg":"RS256","kid":"` + victimKID + `"}`
-		requireInvalidToken(t, f.get("/protected", bearer(signRaw(t, victim, crypto.SHA256, h, `{`+base+`}`))))
+		refusedToken(t, f, signRaw(t, victim, crypto.SHA256, h, `{`+base+`}`), errMalformed)
 	})
 	t.Run("Permissions is not permissions", func(t *testing.T) {
 		payload := `{` + base + `,"Permissions":["read:protected"]}`
@@ -474,6 +493,7 @@ func TestDuplicateAndCaseVariantMembers(t *testing.T) {
 		assert.Equal(t, http.StatusOK, f.get("/members", bearer(token)).Code)
 		rec := f.get("/protected", bearer(token))
 		assert.Equal(t, http.StatusForbidden, rec.Code)
+		assert.Equal(t, `Bearer realm="api", error="insufficient_scope", scope="read:protected"`, rec.Header().Get("WWW-Authenticate"))
 	})
 	t.Run("ISS is not iss", func(t *testing.T) {
 		payload := `{"ISS":"` + testIssuer + `","aud":"` + testAudience + `","exp":` + itoa(now.Add(time.Hour).Unix()) + `}`
