@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
 // Brute-force protection, after Auth0's: ten failed logins in a row for one login name lock
@@ -205,10 +207,11 @@ const (
 	refreshReused
 )
 
-// useRefresh spends a refresh token for clientID. A rotating token is marked used, so that
-// presenting it again revokes its whole family, unless it comes back within leeway of its
-// rotation (the client's reuse interval, for retries after a lost response).
-func (st *store) useRefresh(token, clientID string, rotating bool, leeway time.Duration, now time.Time) (*refreshToken, refreshUse) {
+// useRefresh spends a refresh token for clientID under the client's policy. A rotating token
+// is marked used, so that presenting it again revokes its whole family, unless it comes back
+// within the policy's leeway of its rotation (the reuse interval, for retries after a lost
+// response). A non-rotating token stays the client's, and each use moves its idle deadline.
+func (st *store) useRefresh(token, clientID string, policy tenant.RefreshTokenPolicy, now time.Time) (*refreshToken, refreshUse) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	rt, ok := st.refresh.get(token)
@@ -218,7 +221,7 @@ func (st *store) useRefresh(token, clientID string, rotating bool, leeway time.D
 	if _, revoked := st.revokedGrants.get(rt.Grant); revoked {
 		return nil, refreshInvalid
 	}
-	if rt.Used && !now.Before(rt.RotatedAt.Add(leeway)) {
+	if rt.Used && !now.Before(rt.RotatedAt.Add(policy.Leeway)) {
 		st.revokedGrants.put(rt.Grant, struct{}{})
 		return nil, refreshReused
 	}
@@ -226,7 +229,10 @@ func (st *store) useRefresh(token, clientID string, rotating bool, leeway time.D
 		st.refresh.del(token)
 		return nil, refreshInvalid
 	}
-	if rotating && !rt.Used {
+	switch {
+	case !policy.Rotating:
+		rt.IdleExpires = now.Add(policy.IdleLifetime)
+	case !rt.Used:
 		rt.Used, rt.RotatedAt = true, now
 	}
 	cp := *rt

@@ -42,7 +42,7 @@ func (s *Server) refreshTokenGrant(c *tenant.Client, p params) (*TokenResponse, 
 	}
 	now := s.now()
 	policy := c.RefreshToken
-	rt, use := s.store.useRefresh(token, c.ClientID, policy.Rotating, policy.Leeway, now)
+	rt, use := s.store.useRefresh(token, c.ClientID, policy, now)
 	if use != refreshOK {
 		return nil, errBadRefreshToken
 	}

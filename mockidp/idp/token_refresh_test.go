@@ -112,9 +112,23 @@ func TestRefreshNarrowScope(t *testing.T) {
 
 // TestRefreshExpiry: a refresh token dies after its idle lifetime without use, and a family
 // after its absolute lifetime whatever the use: Auth0's absolute lifetime is the family's
-// ("a refresh token or refresh token family lifetime"), so rotation does not renew it.
+// ("a refresh token or refresh token family lifetime"), so rotation does not renew it. A
+// non-rotating token is one token used again and again; each use moves its idle deadline.
 func TestRefreshExpiry(t *testing.T) {
 	const day = 24 * time.Hour
+	nonRotating := `
+resourceServers:
+  - {name: API, identifier: https://api.example.com, allow_offline_access: true}
+clients:
+  - name: Web
+    client_id: demo-web
+    client_secret: demo-web-secret
+    app_type: regular_web
+    grant_types: [password, refresh_token]
+    refresh_token: {rotation_type: non-rotating, token_lifetime: 2592000, idle_token_lifetime: 1296000}
+users:
+  - {email: alice@example.com, password: alice-password}
+`
 	type use struct {
 		after time.Duration
 		ok    bool
@@ -128,6 +142,10 @@ func TestRefreshExpiry(t *testing.T) {
 		{"rotating: used within the idle lifetime, until the family's absolute one", "", []use{
 			{14 * day, true}, {14 * day, true}, {2*day - time.Second, true}, {time.Second, false},
 		}},
+		{"non-rotating: each use moves the idle deadline", nonRotating, []use{
+			{14 * day, true}, {14 * day, true}, {2*day - time.Second, true}, {time.Second, false},
+		}},
+		{"non-rotating: unused past the idle lifetime", nonRotating, []use{{10 * day, true}, {15*day + time.Second, false}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
