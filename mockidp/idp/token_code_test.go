@@ -114,6 +114,14 @@ func TestAuthorizationCodeTokens(t *testing.T) {
 		ac.RedirectURI = ""
 		tokenOK(t, s.post(t, "/oauth/token", spaRedeem(s.issueCode(t, ac))))
 	})
+	t.Run("audience and scope at the token endpoint are ignored: the code's win", func(t *testing.T) {
+		resp := tokenOK(t, s.post(t, "/oauth/token", spaRedeem(s.issueCode(t, spaCode()),
+			"audience", "https://other.example.com", "scope", "openid read:everything")))
+		assert.Equal(t, "openid profile email read:protected", resp.Scope)
+		at := s.claimsOf(t, resp.AccessToken)
+		assert.Equal(t, []any{"https://api.example.com", "http://localhost:4000/userinfo"}, at["aud"])
+		assert.Equal(t, "openid profile email read:protected", at["scope"])
+	})
 	t.Run("JSON body", func(t *testing.T) {
 		code := s.issueCode(t, spaCode())
 		w := s.send(t, http.MethodPost, "/oauth/token", "application/json",

@@ -311,3 +311,44 @@ func TestRefreshAuthTime(t *testing.T) {
 		})
 	}
 }
+
+// TestOfflineAccess: offline_access yields a refresh token only when the API allows offline
+// access and the client has the refresh_token grant; otherwise it is dropped from the granted
+// scope, silently, as Auth0 does (wire spec §2.1). Without an API (opaque token for /userinfo)
+// the client's grant decides alone.
+func TestOfflineAccess(t *testing.T) {
+	s := newAPIServerYAML(t, `
+resourceServers:
+  - {name: Online, identifier: https://online.example.com, allow_offline_access: false}
+  - {name: Offline, identifier: https://offline.example.com, allow_offline_access: true}
+clients:
+  - {name: With, client_id: with, client_secret: with-secret, app_type: regular_web, grant_types: [password, refresh_token]}
+  - {name: Without, client_id: without, client_secret: without-secret, app_type: regular_web, grant_types: [password]}
+users:
+  - {email: u@example.com, password: u-password}
+`)
+	tests := []struct {
+		name, client, audience string
+		refresh                bool
+	}{
+		{"API allows, client has the grant", "with", "https://offline.example.com", true},
+		{"API disallows offline access", "with", "https://online.example.com", false},
+		{"client without the refresh_token grant", "without", "https://offline.example.com", false},
+		{"no API, client has the grant", "with", "", true},
+		{"no API, client without the grant", "without", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := tokenOK(t, s.post(t, "/oauth/token", form("grant_type", "password", "client_id", tt.client,
+				"client_secret", tt.client+"-secret", "username", "u@example.com", "password", "u-password",
+				"audience", tt.audience, "scope", "openid offline_access")))
+			if tt.refresh {
+				assert.NotEmpty(t, resp.RefreshToken)
+				assert.Equal(t, "openid offline_access", resp.Scope)
+			} else {
+				assert.Empty(t, resp.RefreshToken)
+				assert.Equal(t, "openid", resp.Scope)
+			}
+		})
+	}
+}
