@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"path/filepath"
 	"strings"
 
 	"github.com/tenantless/tenantless/mockidp/tenant"
@@ -19,7 +20,7 @@ func announce(w io.Writer, logger *slog.Logger, format string, em *emulator, add
 	if em.generatedKey {
 		warnings = append(warnings, "the tenant names no signing key: one was generated for this run, so tokens will not verify after a restart")
 	}
-	try := clientCredentialsCurl(t, issuer)
+	try := clientCredentialsCurl(t, issuer, em.source)
 	if format == "json" {
 		attrs := []any{
 			slog.String("issuer", issuer), slog.String("addr", addr), slog.String("tenant", t.Name),
@@ -50,8 +51,10 @@ func announce(w io.Writer, logger *slog.Logger, format string, em *emulator, add
 }
 
 // clientCredentialsCurl is a ready-to-paste command that gets a token from the first
-// application with a client grant, or "" when the tenant has none.
-func clientCredentialsCurl(t *tenant.Tenant, issuer string) string {
+// application with a client grant, or "" when the tenant has none. The embedded demo tenant's
+// secret is published (README) and is shown; a tenant file's is not, since the start-up block is
+// a log record, and a placeholder says where to find it.
+func clientCredentialsCurl(t *tenant.Tenant, issuer string, src tenantSource) string {
 	for _, c := range t.Clients {
 		if c.Public() {
 			continue
@@ -60,10 +63,14 @@ func clientCredentialsCurl(t *tenant.Tenant, issuer string) string {
 			if g.ClientID != c.ClientID {
 				continue
 			}
+			secret := c.ClientSecret
+			if src.path != "" {
+				secret = "<the client_secret of " + c.ClientID + " in " + filepath.Base(src.path) + ">"
+			}
 			return strings.Join([]string{"curl", "-s", shellQuote(issuer + "oauth/token"),
 				"-d", "grant_type=client_credentials",
 				"--data-urlencode", shellQuote("client_id=" + c.ClientID),
-				"--data-urlencode", shellQuote("client_secret=" + c.ClientSecret),
+				"--data-urlencode", shellQuote("client_secret=" + secret),
 				"--data-urlencode", shellQuote("audience=" + g.Audience)}, " ")
 		}
 	}

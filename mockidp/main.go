@@ -180,6 +180,7 @@ func checkIssuer(issuer string) error {
 type emulator struct {
 	server *idp.Server
 	tenant *tenant.Tenant
+	source tenantSource
 	// generatedKey is set when the tenant names no key and one was made for this process.
 	generatedKey bool
 }
@@ -207,7 +208,7 @@ func newEmulator(issuer string, src tenantSource, logger *slog.Logger) (*emulato
 	if err != nil {
 		return nil, err
 	}
-	return &emulator{server: s, tenant: t, generatedKey: generated}, nil
+	return &emulator{server: s, tenant: t, source: src, generatedKey: generated}, nil
 }
 
 func serve(ctx context.Context, args []string, env func(string) string, stderr io.Writer) int {

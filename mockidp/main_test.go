@@ -231,7 +231,7 @@ func TestServe(t *testing.T) {
 func TestServeJSONLogs(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "keyless.yaml")
-	require.NoError(t, os.WriteFile(path, []byte("pages: []\nclients:\n  - {name: M, client_id: m, client_secret: s, app_type: non_interactive}\n"+
+	require.NoError(t, os.WriteFile(path, []byte("pages: []\nclients:\n  - {name: M, client_id: m, client_secret: m-secret-from-the-file, app_type: non_interactive}\n"+
 		"resourceServers:\n  - {name: A, identifier: https://a.example.com}\nclientGrants:\n  - {client_id: m, audience: https://a.example.com, scope: []}\n"), 0o644))
 	addr := freeAddr(t)
 	s := startServe(t, envMap("MOCKIDP_TENANT", path), "--addr", addr, "--issuer", "http://"+addr+"/", "--log-format", "json")
@@ -245,6 +245,10 @@ func TestServeJSONLogs(t *testing.T) {
 	assert.Equal(t, "http://"+addr+"/", ready["issuer"])
 	assert.Equal(t, 1.0, ready["applications"])
 	assert.Contains(t, ready["try"], "client_id=m")
+	// A tenant file's secret stays out of the log; only the embedded demo tenant's published
+	// one is shown (TestServe).
+	assert.Contains(t, ready["try"], "client_secret=<the client_secret of m in keyless.yaml>")
+	assert.NotContains(t, strings.Join(s.banner, "\n"), "m-secret-from-the-file")
 	assert.Equal(t, 0, s.stop(t))
 }
 
