@@ -300,12 +300,6 @@ func (st *store) accessRevoked(signature string) bool {
 	return revoked
 }
 
-func (st *store) revokeGrant(grant string) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.revokedGrants.put(grant, struct{}{})
-}
-
 // loginLocked reports whether a login name is locked out after too many failures. A lock
 // that is over is forgotten, so the next failure starts a new run.
 func (st *store) loginLocked(username string, now time.Time) bool {
