@@ -224,37 +224,3 @@ func initials(name string) string {
 	}
 	return string(out)
 }
-
-// putLogin parks an authorization request until its login completes or expires.
-func (st *store) putLogin(req *authRequest) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.logins.put(req.ID, req)
-}
-
-// pendingLogin returns a live pending request; it is read-only once stored.
-func (st *store) pendingLogin(id string, now time.Time) (*authRequest, bool) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	req, ok := st.logins.get(id)
-	if !ok || !now.Before(req.Expires) {
-		return nil, false
-	}
-	return req, true
-}
-
-// takeLogin spends a pending request: one login completes it exactly once, however many
-// times its form is posted.
-func (st *store) takeLogin(id string, now time.Time) (*authRequest, bool) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	req, ok := st.logins.get(id)
-	if !ok {
-		return nil, false
-	}
-	st.logins.del(id)
-	if !now.Before(req.Expires) {
-		return nil, false
-	}
-	return req, true
-}
