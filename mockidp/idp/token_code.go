@@ -46,12 +46,9 @@ func (s *Server) authorizationCodeGrant(c *tenant.Client, p params) (*TokenRespo
 	if e := checkPKCE(ac.Challenge, p["code_verifier"], c.Public()); e != nil {
 		return nil, e
 	}
-	u, ok := s.tenant.User(ac.UserID)
-	if !ok {
-		return nil, errBadCode
-	}
-	if u.Blocked {
-		return nil, newError(http.StatusForbidden, "invalid_grant", "user is blocked")
+	u, e := s.grantUser(ac.UserID, errBadCode)
+	if e != nil {
+		return nil, e
 	}
 	api, e := s.apiFor(ac.Audience)
 	if e != nil {

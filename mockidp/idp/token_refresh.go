@@ -46,17 +46,13 @@ func (s *Server) refreshTokenGrant(c *tenant.Client, p params) (*TokenResponse, 
 	if use != refreshOK {
 		return nil, errBadRefreshToken
 	}
-	u, ok := s.tenant.User(rt.UserID)
-	if !ok {
-		return nil, errBadRefreshToken
-	}
-	if u.Blocked {
-		// auth0-spa-js recognises a blocked user by this text (wire spec §3.4); the status
-		// is UNCONFIRMED, so it is the 403 of every other invalid_grant.
-		return nil, newError(http.StatusForbidden, "invalid_grant", "user is blocked")
+	u, e := s.grantUser(rt.UserID, errBadRefreshToken)
+	if e != nil {
+		return nil, e
 	}
 	var api *tenant.API
 	if rt.Audience != "" {
+		var ok bool
 		if api, ok = s.tenant.API(rt.Audience); !ok {
 			return nil, errBadRefreshToken
 		}
