@@ -179,17 +179,7 @@ func BenchmarkBrowserLogin(b *testing.B) {
 		login()
 	}
 
-	key, digest := rawSignInput(s)
-	var flow, raw time.Duration
-	for range min(b.N, 200) {
-		start := time.Now()
-		login()
-		mid := time.Now()
-		signRaw(b, key, digest)
-		signRaw(b, key, digest)
-		flow, raw = flow+mid.Sub(start), raw+time.Since(mid)
-	}
-	b.ReportMetric(float64(flow)/float64(raw), "login/raw")
+	reportRatio(b, s, login, 2, 200, "login/raw")
 }
 
 // BenchmarkRawSignatures is the floor of a login: the two raw RS256 signatures of its tokens.
