@@ -1116,49 +1116,30 @@ func (l *loader) timestamp(f field, dst *time.Time) {
 	l.errorf(f.node, f.path, "must be an RFC 3339 time like 2026-01-01T00:00:00Z, got %s", describe(f.node))
 }
 
+// The lists of what a tenant defines, for messages that name a missing item.
 func (l *loader) apiList() string {
-	ids := make([]string, len(l.t.APIs))
-	for i, a := range l.t.APIs {
-		ids[i] = a.Identifier
-	}
-	return listOrNone(ids)
+	return listOf(l.t.APIs, func(a *API) string { return a.Identifier })
 }
 
 func (l *loader) clientList() string {
-	names := make([]string, len(l.t.Clients))
-	for i, c := range l.t.Clients {
-		names[i] = fmt.Sprintf("%s (%s)", c.ClientID, c.Name)
-	}
-	return listOrNone(names)
+	return listOf(l.t.Clients, func(c *Client) string { return fmt.Sprintf("%s (%s)", c.ClientID, c.Name) })
 }
 
-func (l *loader) roleList() string {
-	names := make([]string, len(l.t.Roles))
-	for i, r := range l.t.Roles {
-		names[i] = r.Name
-	}
-	return listOrNone(names)
-}
+func (l *loader) roleList() string { return listOf(l.t.Roles, func(r *Role) string { return r.Name }) }
 
 func (l *loader) connectionList() string {
-	names := make([]string, len(l.t.Connections))
-	for i, c := range l.t.Connections {
-		names[i] = c.Name
-	}
-	return listOrNone(names)
+	return listOf(l.t.Connections, func(c *Connection) string { return c.Name })
 }
 
-func scopeList(a *API) string {
-	values := make([]string, len(a.Scopes))
-	for i, s := range a.Scopes {
-		values[i] = s.Value
-	}
-	return listOrNone(values)
-}
+func scopeList(a *API) string { return listOf(a.Scopes, func(s Scope) string { return s.Value }) }
 
-func listOrNone(items []string) string {
+func listOf[T any](items []T, name func(T) string) string {
 	if len(items) == 0 {
 		return "none defined"
 	}
-	return strings.Join(items, ", ")
+	names := make([]string, len(items))
+	for i, item := range items {
+		names[i] = name(item)
+	}
+	return strings.Join(names, ", ")
 }
