@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/go-jose/go-jose/v4"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tenantless/tenantless/fixtures"
+	"github.com/tenantless/tenantless/mockidp/signing"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
@@ -88,4 +93,46 @@ func TestJWKS(t *testing.T) {
 	assert.Equal(t, "sig", k["use"])
 	assert.Equal(t, "RS256", k["alg"])
 	assert.Equal(t, s.keys.KID(), k["kid"])
+}
+
+// TestKeyRotation (checklist 6): rotating keys publishes the new kid first while the old key
+// stays listed, so tokens signed before the rotation keep verifying at /userinfo and against
+// the JWKS, and new tokens carry the new kid.
+func TestKeyRotation(t *testing.T) {
+	oldPEM, err := fs.ReadFile(fixtures.FS, "tenant-key.pem")
+	require.NoError(t, err)
+	newPEM, err := fs.ReadFile(fixtures.FS, "qa-tenant-key.pem")
+	require.NoError(t, err)
+	before := newAPIServer(t)
+	old := tokenOK(t, before.post(t, "/oauth/token", passwordForm("alice@example.com", "alice-password",
+		"audience", "https://api.example.com", "scope", "openid")))
+
+	keys, err := signing.New("localhost", newPEM, oldPEM)
+	require.NoError(t, err)
+	srv, err := New(Config{Issuer: testIssuer, Tenant: before.tenant, Keys: keys, Now: before.clock.Now})
+	require.NoError(t, err)
+	after := &apiServer{Server: srv, clock: before.clock}
+
+	w := after.send(t, http.MethodGet, "/.well-known/jwks.json", "", "")
+	var jwks struct {
+		Keys []struct {
+			KID string `json:"kid"`
+		} `json:"keys"`
+	}
+	require.NoError(t, json.Unmarshal(w.Body.Bytes(), &jwks))
+	require.Len(t, jwks.Keys, 2)
+	assert.Equal(t, keys.KID(), jwks.Keys[0].KID, "the new key signs and comes first")
+	assert.Equal(t, before.keys.KID(), jwks.Keys[1].KID, "the old key stays listed")
+	assert.NotEqual(t, jwks.Keys[0].KID, jwks.Keys[1].KID)
+
+	assert.Equal(t, http.StatusOK, after.userinfoStatus(t, old.AccessToken), "a token of the old key")
+	fresh := tokenOK(t, after.post(t, "/oauth/token", passwordForm("alice@example.com", "alice-password",
+		"audience", "https://api.example.com", "scope", "openid")))
+	for _, tok := range []string{fresh.AccessToken, fresh.IDToken} {
+		parsed, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.RS256})
+		require.NoError(t, err)
+		assert.Equal(t, keys.KID(), parsed.Signatures[0].Protected.KeyID)
+	}
+	assert.Equal(t, http.StatusOK, after.userinfoStatus(t, fresh.AccessToken))
+	assert.Equal(t, http.StatusUnauthorized, before.userinfoStatus(t, fresh.AccessToken), "unknown to a server without the new key")
 }
