@@ -201,6 +201,14 @@ func (s *Server) validateAuthorize(q url.Values, req *authRequest) *oauthError {
 			return e
 		}
 	}
+	// Discovery says request_parameter_supported, as Auth0's does; the parameters inside a
+	// request object would be ignored here, so it is refused with OIDC Core §6's codes instead.
+	if q.Get("request") != "" {
+		return newError(http.StatusBadRequest, "request_not_supported", "The emulator does not support request objects (the request parameter).")
+	}
+	if q.Get("request_uri") != "" {
+		return newError(http.StatusBadRequest, "request_uri_not_supported", "The emulator does not support the request_uri parameter.")
+	}
 
 	// PKCE is S256 only. Auth0's discovery lists "plain" but its docs say only S256 is
 	// supported (wire spec §1.1); plain protects nothing once the request leaks (RFC 7636 §7.2),

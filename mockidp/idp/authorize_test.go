@@ -147,6 +147,10 @@ func TestAuthorizeErrorsRedirect(t *testing.T) {
 			"parameter invitation is invalid: inv_1 does not exist (the emulator has no organizations)", true},
 		{"repeated organization", spaAuthorize(testIssuer) + "&organization=org_a&organization=org_b", "invalid_request",
 			"Parameter 'organization' must not be repeated.", true},
+		{"request object (discovery lists it, as Auth0's does)", spaAuthorize(testIssuer, "request", "eyJhbGciOiJub25lIn0.e30."), "request_not_supported",
+			"The emulator does not support request objects (the request parameter).", true},
+		{"request_uri", spaAuthorize(testIssuer, "request_uri", "https://app.example.com/request.jwt"), "request_uri_not_supported",
+			"The emulator does not support the request_uri parameter.", true},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
