@@ -219,6 +219,20 @@ func TestOIDCLogout(t *testing.T) {
 			require.NoError(t, err)
 			return endpoint("id_token_hint", forged, "post_logout_redirect_uri", "http://localhost:3000/")
 		}, "The id_token_hint is not an ID token issued by this tenant."},
+		{"hint without iss (absent is not valid)", func(s *apiServer, tok TokenResponse, _ string) string {
+			claims := s.claimsOf(t, tok.IDToken)
+			delete(claims, "iss")
+			forged, err := s.keys.Sign(claims)
+			require.NoError(t, err)
+			return endpoint("id_token_hint", forged, "post_logout_redirect_uri", "http://localhost:3000/")
+		}, "The id_token_hint is not an ID token issued by this tenant."},
+		{"hint without aud", func(s *apiServer, tok TokenResponse, _ string) string {
+			claims := s.claimsOf(t, tok.IDToken)
+			delete(claims, "aud")
+			forged, err := s.keys.Sign(claims)
+			require.NoError(t, err)
+			return endpoint("id_token_hint", forged, "post_logout_redirect_uri", "http://localhost:3000/")
+		}, "The id_token_hint is not an ID token issued by this tenant."},
 		{"client_id not the hint's audience", func(_ *apiServer, tok TokenResponse, _ string) string {
 			return endpoint("id_token_hint", tok.IDToken, "client_id", webClient, "post_logout_redirect_uri", "http://localhost:3000")
 		}, "The client_id does not match the id_token_hint's audience."},

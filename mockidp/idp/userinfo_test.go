@@ -92,6 +92,13 @@ func TestUserinfoBadTokens(t *testing.T) {
 		require.NoError(t, err)
 		return tok
 	}()
+	without := func(claim string) string {
+		c := s.claimsOf(t, withOpenID)
+		delete(c, claim)
+		tok, err := s.keys.Sign(c)
+		require.NoError(t, err)
+		return tok
+	}
 	ghost := func() string {
 		c := s.claimsOf(t, withOpenID)
 		c["sub"] = "auth0|ghost"
@@ -128,6 +135,9 @@ func TestUserinfoBadTokens(t *testing.T) {
 		{"issuer without trailing slash", []string{"Bearer " + otherIssuer("http://localhost:4000")}, invalid},
 		{"another issuer", []string{"Bearer " + otherIssuer("https://evil.example/")}, invalid},
 		{"no exp", []string{"Bearer " + noExp}, `Bearer error="invalid_token", error_description="The access token expired"`},
+		{"no iss (absent is not valid)", []string{"Bearer " + without("iss")}, invalid},
+		{"no sub", []string{"Bearer " + without("sub")}, invalid},
+		{"no aud", []string{"Bearer " + without("aud")}, `Bearer error="invalid_token", error_description="The access token is not valid for /userinfo"`},
 		{"API-only audience", []string{"Bearer " + apiOnly}, `Bearer error="invalid_token", error_description="The access token is not valid for /userinfo"`},
 		{"machine-to-machine token", []string{"Bearer " + m2m}, `Bearer error="invalid_token", error_description="The access token is not valid for /userinfo"`},
 		{"ID token as access token", []string{"Bearer " + idToken}, `Bearer error="invalid_token", error_description="The access token is not valid for /userinfo"`},
