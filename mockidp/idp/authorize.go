@@ -32,6 +32,12 @@ var authorizeParams = []string{
 	"organization", "invitation",
 }
 
+// maxAuthorizeQuery bounds an /authorize query. Pending logins and codes keep state, nonce, scope
+// and login_hint until they expire, so their size times the store's caps is the memory a flood
+// can take; 16 KiB leaves room for auth0-spa-js's requests (about 1 KiB) and a 2 KiB state after
+// percent-encoding.
+const maxAuthorizeQuery = 16 << 10
+
 // challengeLength is the length of an S256 code_challenge: base64url of 32 bytes, unpadded.
 const challengeLength = 43
 
@@ -68,6 +74,10 @@ type authRequest struct {
 // authorize is GET /authorize: parse, decide which errors may redirect, validate, then either
 // answer at once from the SSO session or send the browser to the login page.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+	if len(r.URL.RawQuery) > maxAuthorizeQuery {
+		s.errorPage(w, r, newError(http.StatusRequestURITooLong, "invalid_request", "The request is too long."), "")
+		return
+	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
 		s.errorPage(w, r, newError(http.StatusBadRequest, "invalid_request", "The query string could not be parsed."), "")

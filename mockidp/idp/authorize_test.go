@@ -97,6 +97,18 @@ func TestAuthorizeUntrustedTarget(t *testing.T) {
 	}
 }
 
+// Pending logins keep the request's parameters, so an oversized one is refused before anything
+// is stored.
+func TestAuthorizeQueryTooLong(t *testing.T) {
+	s := newAPIServer(t)
+	p := newBrowser(t, s).get(spaAuthorize(testIssuer, "state", strings.Repeat("s", maxAuthorizeQuery)))
+	assertErrorPage(t, p, http.StatusRequestURITooLong, "The request is too long.")
+	assert.Empty(t, p.Cookies)
+
+	long := spaAuthorize(testIssuer, "state", strings.Repeat("s", 8<<10))
+	assert.Equal(t, http.StatusFound, newBrowser(t, s).get(long).Status, "an 8 KiB state still works")
+}
+
 // A registered callback whose scheme runs script is never redirected to.
 func TestAuthorizeScriptCallback(t *testing.T) {
 	s := newAPIServerYAML(t, oddTenant)
