@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/cdproto/cdp"
+	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/go-jose/go-jose/v4/jwt"
@@ -359,6 +361,27 @@ func (p *page) call(button string) (status, body string) {
 	return p.text("result-status"), p.text("result-body")
 }
 
+// cspWatcher records each Content-Security-Policy violation in the document it runs in.
+const cspWatcher = `window.__cspViolations = [];
+document.addEventListener("securitypolicyviolation", (e) => window.__cspViolations.push(e.violatedDirective + " " + e.blockedURI));`
+
+// watchCSP runs cspWatcher in every document the tab opens from now on, before the page's own
+// script, so that a test can assert the policy let the page do everything it did.
+func (p *page) watchCSP() {
+	p.t.Helper()
+	p.do(chromedp.Func(func(ctx context.Context, target *chromedp.Target) error {
+		_, err := cdp.Call(ctx, target, cdppage.AddScriptToEvaluateOnNewDocument, cdppage.AddScriptToEvaluateOnNewDocumentParams{Source: cspWatcher})
+		return err
+	}))
+}
+
+func (p *page) cspViolations() []any {
+	p.t.Helper()
+	v, ok := p.eval(`window.__cspViolations || ["the watcher is not installed"]`).([]any)
+	require.True(p.t, ok)
+	return v
+}
+
 func (p *page) errorShown() string {
 	p.t.Helper()
 	if p.hidden("error") {
@@ -373,6 +396,7 @@ func TestBrowserLoginFlow(t *testing.T) {
 	app := startDemoApp(t, tenant.issuer())
 	tenant.appOrigin = app.URL
 	p := &page{t: t, ctx: ctx, url: app.URL}
+	p.watchCSP()
 
 	t.Run("logged out, the open API works", func(t *testing.T) {
 		p.t = t
@@ -391,6 +415,7 @@ func TestBrowserLoginFlow(t *testing.T) {
 		status, body := p.call("call-open")
 		assert.Equal(t, "200", status)
 		assert.Contains(t, body, `"message": "Open Endpoint"`)
+		assert.Empty(t, p.cspViolations(), "the silent-authentication frame and the reachability check are allowed")
 	})
 
 	t.Run("log in with the keyboard", func(t *testing.T) {
@@ -420,6 +445,27 @@ func TestBrowserLoginFlow(t *testing.T) {
 		status, body = p.call("call-members")
 		assert.Equal(t, "200", status)
 		assert.Contains(t, body, "Members Only Endpoint")
+		p.waitFor(`document.getElementById("profile-picture").complete`)
+		assert.Equal(t, float64(64), p.eval(`document.getElementById("profile-picture").naturalWidth`), "the tenant's picture loaded")
+		assert.Empty(t, p.cspViolations(), "the token request and the tenant's picture are allowed")
+	})
+
+	t.Run("fits a phone", func(t *testing.T) {
+		p.t = t
+		p.do(chromedp.EmulateViewport(320, 640))
+		defer p.do(chromedp.EmulateReset())
+		p.waitFor(`window.innerWidth === 320`)
+		assert.Equal(t, true, p.eval(`document.documentElement.scrollWidth <= window.innerWidth`), "no sideways scrolling")
+		for _, id := range []string{"logout", "call-open", "call-members", "call-protected", "profile-email"} {
+			assert.Equal(t, true, p.eval(fmt.Sprintf(`(() => { const r = document.getElementById(%q).getBoundingClientRect(); return r.left >= 0 && r.right <= window.innerWidth; })()`, id)), id)
+		}
+	})
+
+	t.Run("the policy is enforced", func(t *testing.T) {
+		p.t = t
+		p.eval(`new Image().src = "http://192.0.2.1/elsewhere.png"; true`)
+		p.waitFor(`window.__cspViolations.length > 0`)
+		assert.Equal(t, []any{"img-src http://192.0.2.1/elsewhere.png"}, p.cspViolations(), "a plain-http image from another host is refused")
 	})
 
 	t.Run("reload restores the session silently", func(t *testing.T) {
@@ -429,6 +475,7 @@ func TestBrowserLoginFlow(t *testing.T) {
 		assert.Equal(t, "none", tenant.lastAuthorize().Get("prompt"))
 		assert.Equal(t, "Alice Example", p.text("profile-name"))
 		assert.Zero(t, p.eval(`document.querySelectorAll("iframe").length`), "the frame is removed")
+		assert.Empty(t, p.cspViolations(), "Cross-Origin-Opener-Policy and the CSP let the frame answer")
 	})
 
 	t.Run("log out", func(t *testing.T) {
