@@ -259,15 +259,20 @@ func cloneValues(v url.Values) url.Values {
 	return out
 }
 
-// startDemoApp serves the demo app for issuer on a real listener, as the browser needs one.
-func startDemoApp(t *testing.T, issuer string) *httptest.Server {
+// startDemoApp serves the demo app for issuer on a real listener, as the browser needs one;
+// wrap, if given, stands between the two.
+func startDemoApp(t *testing.T, issuer string, wrap ...func(http.Handler) http.Handler) *httptest.Server {
 	t.Helper()
 	e, err := New(Config{
 		Issuer: issuer, Audience: testAudience, ClientID: "demo-spa",
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	require.NoError(t, err)
-	srv := httptest.NewServer(e)
+	var h http.Handler = e
+	for _, w := range wrap {
+		h = w(h)
+	}
+	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
 	return srv
 }
@@ -554,4 +559,27 @@ func TestBrowserIdentityProviderDown(t *testing.T) {
 
 	status, _ := p.call("call-open")
 	assert.Equal(t, "200", status, "the open API still works")
+}
+
+// The authorization code leaves the address bar before anything can fail, even when the page
+// cannot load its configuration and so never gets as far as redeeming it.
+func TestBrowserCallbackLeavesTheAddressBarFirst(t *testing.T) {
+	ctx := newBrowser(t)
+	tenant := newFakeTenant(t)
+	noConfig := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/auth_config.json" {
+				http.Error(w, "unavailable", http.StatusServiceUnavailable)
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	app := startDemoApp(t, tenant.issuer(), noConfig)
+	p := &page{t: t, ctx: ctx, url: app.URL}
+
+	p.do(chromedp.Navigate(app.URL + "/?code=c0de-from-the-tenant&state=st4te"))
+	p.waitState("logged-out")
+	assert.Contains(t, p.errorShown(), "configuration (/auth_config.json) is unusable: HTTP 503")
+	assert.Equal(t, app.URL+"/", p.eval(`location.href`))
 }

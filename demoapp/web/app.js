@@ -28,6 +28,15 @@ let session = null; // { accessToken, user, permissions }; in memory only, never
 main();
 
 async function main() {
+  // The tenant sent the browser back with ?code=...&state=... (or ?error=...). The code is single
+  // use and worth a token until redeemed: take it out of the address bar and the history first,
+  // before anything that can fail (loading the configuration included) leaves it there.
+  const callback = new URLSearchParams(window.location.search);
+  const isCallback = callback.has('code') || callback.has('error');
+  if (isCallback) {
+    window.history.replaceState(null, '', window.location.pathname);
+  }
+
   el('login').addEventListener('click', () => login().catch(showFailure));
   el('logout').addEventListener('click', logout);
   el('call-open').addEventListener('click', () => callApi('/api/open', false));
@@ -36,9 +45,8 @@ async function main() {
 
   try {
     config = await loadConfig();
-    const params = new URLSearchParams(window.location.search);
-    if (params.has('code') || params.has('error')) {
-      await finishLogin(params);
+    if (isCallback) {
+      await finishLogin(callback);
     } else {
       await restoreSession();
     }
@@ -78,12 +86,10 @@ async function login() {
   window.location.assign(authorizeUrl(transaction, { response_mode: 'query' }));
 }
 
-// The tenant sent the browser back with ?code=...&state=... (or ?error=...).
+// finishLogin redeems the code the tenant sent back, if this tab asked for it.
 async function finishLogin(params) {
   const stored = sessionStorage.getItem(TRANSACTION_KEY);
   sessionStorage.removeItem(TRANSACTION_KEY);
-  // The code is single use; take it out of the address bar and the history before anything else.
-  window.history.replaceState(null, '', window.location.pathname);
 
   const transaction = stored ? JSON.parse(stored) : null;
   // Checked before anything in the response is believed, even its error text: a response this tab
