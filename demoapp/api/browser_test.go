@@ -233,6 +233,19 @@ func (f *fakeTenant) handleLogout(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, q.Get("returnTo"), http.StatusFound)
 }
 
+// interactiveLogins counts the /authorize requests that were not silent authentication.
+func (f *fakeTenant) interactiveLogins() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	n := 0
+	for _, q := range f.authorize {
+		if q.Get("prompt") != "none" {
+			n++
+		}
+	}
+	return n
+}
+
 func (f *fakeTenant) lastAuthorize() url.Values {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -495,11 +508,14 @@ func TestBrowserLoginFlow(t *testing.T) {
 		assert.True(t, p.hidden("call-members"))
 	})
 
-	t.Run("a user without read:protected", func(t *testing.T) {
+	t.Run("a user without read:protected, after a double click", func(t *testing.T) {
 		p.t = t
 		tenant.set(modeNormal, "bob")
-		p.do(chromedp.Click(chromedp.ID("login")))
+		before := tenant.interactiveLogins()
+		p.eval(`document.getElementById("login").click(); document.getElementById("login").click(); true`)
 		p.waitState("logged-in")
+		assert.Equal(t, before+1, tenant.interactiveLogins(), "one login, not two racing for the stored state")
+		assert.Empty(t, p.errorShown())
 		assert.Equal(t, "Bob Example", p.text("profile-name"))
 		assert.True(t, p.hidden("call-protected"))
 		assert.False(t, p.hidden("protected-hint"))
@@ -556,6 +572,7 @@ func TestBrowserIdentityProviderDown(t *testing.T) {
 	p.waitFor(`!document.getElementById("error").hidden`)
 	assert.Contains(t, p.errorShown(), want)
 	assert.Equal(t, app.URL+"/", p.eval(`location.href`), "no navigation to a dead page")
+	assert.Equal(t, false, p.eval(`document.getElementById("login").disabled`), "the button works again for a retry")
 
 	status, _ := p.call("call-open")
 	assert.Equal(t, "200", status, "the open API still works")

@@ -71,19 +71,28 @@ async function loadConfig() {
   return { ...body, origin: new URL(body.domain).origin };
 }
 
-// Log in: remember what this browser tab sent, then go to the tenant's login page.
+// Log in: remember what this browser tab sent, then go to the tenant's login page. The button
+// stays disabled until the page navigates away: a second click would start a second transaction
+// that overwrites the first one's state while the first navigation may still win.
 async function login() {
   clearError();
   if (!config) {
     throw new LoginError('Log-in is unavailable because the app configuration could not be loaded. Reload the page to try again.');
   }
-  if (!(await identityProviderReachable())) {
-    throw unreachable();
+  const button = el('login');
+  button.disabled = true;
+  try {
+    if (!(await identityProviderReachable())) {
+      throw unreachable();
+    }
+    const transaction = await newTransaction();
+    sessionStorage.setItem(TRANSACTION_KEY, JSON.stringify(transaction));
+    setState('loading');
+    window.location.assign(authorizeUrl(transaction, { response_mode: 'query' }));
+  } catch (err) {
+    button.disabled = false;
+    throw err;
   }
-  const transaction = await newTransaction();
-  sessionStorage.setItem(TRANSACTION_KEY, JSON.stringify(transaction));
-  setState('loading');
-  window.location.assign(authorizeUrl(transaction, { response_mode: 'query' }));
 }
 
 // finishLogin redeems the code the tenant sent back, if this tab asked for it.
