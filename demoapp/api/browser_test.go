@@ -600,3 +600,30 @@ func TestBrowserCallbackLeavesTheAddressBarFirst(t *testing.T) {
 	assert.Contains(t, p.errorShown(), "configuration (/auth_config.json) is unusable: HTTP 503")
 	assert.Equal(t, app.URL+"/", p.eval(`location.href`))
 }
+
+// Logging out while the tenant is down ends the session here and says the tenant's session could
+// not be ended, instead of sending the browser to an error page.
+func TestBrowserLogoutWhileIdentityProviderDown(t *testing.T) {
+	ctx := newBrowser(t)
+	tenant := newFakeTenant(t)
+	app := startDemoApp(t, tenant.issuer())
+	tenant.appOrigin = app.URL
+	p := &page{t: t, ctx: ctx, url: app.URL}
+
+	p.do(chromedp.Navigate(app.URL))
+	p.waitState("logged-out")
+	p.do(chromedp.Click(chromedp.ID("login")))
+	p.waitState("logged-in")
+
+	tenant.srv.Close()
+	p.do(chromedp.Click(chromedp.ID("logout")))
+	p.waitFor(`!document.getElementById("error").hidden`)
+	assert.Equal(t, "logged-out", p.eval(`document.body.dataset.state`))
+	assert.Contains(t, p.errorShown(), "You are logged out of this app, but the identity provider at "+strings.TrimSuffix(tenant.issuer(), "/")+" could not be reached")
+	assert.Equal(t, app.URL+"/", p.eval(`location.href`))
+	assert.True(t, p.hidden("profile"))
+	assert.True(t, p.hidden("call-members"))
+	assert.False(t, p.hidden("login"))
+	status, _ := p.call("call-open")
+	assert.Equal(t, "200", status, "the page still works")
+}

@@ -38,7 +38,7 @@ async function main() {
   }
 
   el('login').addEventListener('click', () => login().catch(showFailure));
-  el('logout').addEventListener('click', logout);
+  el('logout').addEventListener('click', () => logout().catch(showFailure));
   el('call-open').addEventListener('click', () => callApi('/api/open', false));
   el('call-members').addEventListener('click', () => callApi('/api/members-only', true));
   el('call-protected').addEventListener('click', () => callApi('/api/protected', true));
@@ -139,8 +139,16 @@ async function restoreSession() {
   session = await exchangeCode(response.code, transaction);
 }
 
-function logout() {
+// Log out here, then end the tenant's session too, which sends the browser back to this page.
+// When the tenant cannot be reached, going there would strand the user on the browser's error
+// page, so the page stays, logged out, and says what happened.
+async function logout() {
+  clearError();
   session = null;
+  if (!(await identityProviderReachable())) {
+    render();
+    throw new LoginError(`You are logged out of this app, but the identity provider at ${config.domain} could not be reached to end its session. Log out again once it is running.`);
+  }
   setState('loading');
   const params = new URLSearchParams({ client_id: config.clientId, returnTo: window.location.origin });
   window.location.assign(`${config.domain}/v2/logout?${params}`);
