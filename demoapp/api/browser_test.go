@@ -23,7 +23,6 @@ import (
 	cdppage "github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	jose "github.com/go-jose/go-jose/v4"
-	"github.com/go-jose/go-jose/v4/jwt"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -38,6 +37,7 @@ const (
 	modeNormal     = ""
 	modeDeny       = "deny"        // /authorize answers error=access_denied, as when the user cancels
 	modeBadNonce   = "bad-nonce"   // the ID token carries another nonce
+	modeNullClaims = "null-claims" // the ID token's payload is JSON null
 	modeTokenError = "token-error" // /oauth/token refuses the code
 )
 
@@ -206,16 +206,27 @@ func (f *fakeTenant) handleToken(w http.ResponseWriter, r *http.Request) {
 		"iss": f.issuer(), "sub": user["sub"], "aud": "demo-spa", "iat": now.Unix(), "exp": now.Add(10 * time.Hour).Unix(),
 		"nonce": nonce, "name": user["name"], "email": user["email"], "picture": f.issuer() + "picture.svg",
 	})
+	if mode == modeNullClaims {
+		id = f.signPayload([]byte("null"))
+	}
 	writeJSON(w, http.StatusOK, map[string]any{
 		"access_token": access, "id_token": id, "token_type": "Bearer", "expires_in": 3600, "scope": "openid profile email",
 	})
 }
 
 func (f *fakeTenant) sign(claims map[string]any) string {
+	payload, err := json.Marshal(claims)
+	require.NoError(f.t, err)
+	return f.signPayload(payload)
+}
+
+func (f *fakeTenant) signPayload(payload []byte) string {
 	signer, err := jose.NewSigner(jose.SigningKey{Algorithm: jose.RS256, Key: signingKey()},
 		(&jose.SignerOptions{}).WithType("JWT").WithHeader(jose.HeaderKey("kid"), testKID))
 	require.NoError(f.t, err)
-	raw, err := jwt.Signed(signer).Claims(claims).Serialize()
+	jws, err := signer.Sign(payload)
+	require.NoError(f.t, err)
+	raw, err := jws.CompactSerialize()
 	require.NoError(f.t, err)
 	return raw
 }
@@ -530,6 +541,7 @@ func TestBrowserLoginFlow(t *testing.T) {
 	}{
 		{"cancelled login", modeDeny, "Login was cancelled or refused: The user cancelled the login."},
 		{"ID token for another login", modeBadNonce, "nonce does not match"},
+		{"ID token whose claims are null", modeNullClaims, "The ID token was rejected: its header or claims are not JSON objects."},
 		{"token endpoint refuses", modeTokenError, "The identity provider refused the login (HTTP 403: Invalid authorization code)"},
 	}
 	for _, tc := range failures {

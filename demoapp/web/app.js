@@ -290,6 +290,9 @@ function checkIdToken(idToken, nonce) {
   } catch {
     fail('it cannot be decoded');
   }
+  if (!isObject(header) || !isObject(claims)) {
+    fail('its header or claims are not JSON objects');
+  }
   if (typeof claims.iss !== 'string' || claims.iss !== config.issuer) {
     fail(`its issuer is not ${config.issuer}`);
   }
@@ -446,6 +449,10 @@ async function identityProviderReachable() {
 }
 
 // --- Encoding --------------------------------------------------------------------------------
+
+function isObject(value) {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
 
 function randomString() {
   return base64url(crypto.getRandomValues(new Uint8Array(32)));
