@@ -29,9 +29,18 @@ const (
 
 func main() {
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	signalled, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal starts a graceful shutdown. The notification is stopped before the shutdown
+	// starts, which gives the next signal its default effect: a second Ctrl-C ends the program at
+	// once instead of waiting for the requests in flight.
+	ctx, shutDown := context.WithCancel(context.Background())
+	context.AfterFunc(signalled, func() {
+		stop()
+		shutDown()
+	})
 	err := run(ctx, os.Getenv, logger)
 	stop()
+	shutDown()
 	if err != nil {
 		logger.Error("demoapp stopped", slog.String("error", err.Error()))
 		os.Exit(1)

@@ -3,20 +3,36 @@ package main
 import (
 	"bufio"
 	"context"
+	"encoding/base64"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantless/tenantless/demoapp/api"
 )
+
+// TestMain runs the program itself when a test starts this binary with DEMOAPP_RUN_MAIN=1.
+func TestMain(m *testing.M) {
+	if os.Getenv("DEMOAPP_RUN_MAIN") == "1" {
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
 
 func env(vars map[string]string) func(string) string {
 	return func(name string) string { return vars[name] }
@@ -185,5 +201,73 @@ func TestBrowserURL(t *testing.T) {
 		t.Run(configured, func(t *testing.T) {
 			assert.Equal(t, want, browserURL(configured, bound))
 		})
+	}
+}
+
+// The first SIGTERM lets a request in flight finish; a second one ends the program at once rather
+// than after the request (here one waiting up to 5 s for a JWKS that never answers).
+func TestSecondSignalStopsAtOnce(t *testing.T) {
+	jwks, err := net.Listen("tcp", "127.0.0.1:0") // accepts connections, never answers
+	require.NoError(t, err)
+	defer jwks.Close()
+	fetching := make(chan net.Conn, 1)
+	go func() {
+		if c, err := jwks.Accept(); err == nil {
+			fetching <- c
+		}
+	}()
+
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), "DEMOAPP_RUN_MAIN=1", "DEMOAPP_ADDR=127.0.0.1:0", "ISSUER=http://"+jwks.Addr().String()+"/")
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	exited := make(chan error, 1)
+	lines := make(chan string, 16)
+	go func() {
+		scanner := bufio.NewScanner(stderr)
+		for scanner.Scan() {
+			lines <- scanner.Text()
+		}
+		close(lines)
+		exited <- cmd.Wait()
+	}()
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	waitLine := func(pattern string) []string {
+		t.Helper()
+		re := regexp.MustCompile(pattern)
+		for line := range lines {
+			if m := re.FindStringSubmatch(line); m != nil {
+				return m
+			}
+		}
+		t.Fatalf("the program ended before logging %s", pattern)
+		return nil
+	}
+
+	url := waitLine(`msg="demoapp listening" url=(\S+)`)[1]
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"RS256","kid":"k1"}`))
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, url+"/api/members-only", nil)
+		req.Header.Set("Authorization", "Bearer "+header+".e30.AAAA")
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	conn := <-fetching // the request now waits for the signing keys
+	defer conn.Close()
+
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	waitLine(`msg="demoapp shutting down"`)
+	require.NoError(t, cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case err := <-exited:
+		var exit *exec.ExitError
+		require.True(t, errors.As(err, &exit), "ended by the signal: %v", err)
+		status, ok := exit.Sys().(syscall.WaitStatus)
+		require.True(t, ok)
+		assert.Equal(t, syscall.SIGTERM, status.Signal())
+	case <-time.After(3 * time.Second):
+		t.Fatal("a second SIGTERM did not end the program before the request in flight")
 	}
 }
