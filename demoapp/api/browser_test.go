@@ -580,8 +580,15 @@ func TestBrowserIdentityProviderDown(t *testing.T) {
 	want := "Cannot reach the identity provider at " + strings.TrimSuffix(issuer, "/")
 	assert.Contains(t, p.errorShown(), want)
 
+	// Screen readers announce new text in a role="alert" element only while it is shown.
+	p.eval(`window.__alertChanges = [];
+new MutationObserver((records) => records.forEach((r) => window.__alertChanges.push(r.type)))
+  .observe(document.getElementById("error"), { attributes: true, attributeFilter: ["hidden"], childList: true });
+true`)
 	p.do(chromedp.Click(chromedp.ID("login")))
-	p.waitFor(`!document.getElementById("error").hidden`)
+	p.waitFor(`!document.getElementById("error").hidden && window.__alertChanges.length === 4`)
+	assert.Equal(t, []any{"attributes", "childList", "attributes", "childList"}, p.eval(`window.__alertChanges`),
+		"hidden and emptied, then shown and only then filled")
 	assert.Contains(t, p.errorShown(), want)
 	assert.Equal(t, app.URL+"/", p.eval(`location.href`), "no navigation to a dead page")
 	assert.Equal(t, false, p.eval(`document.getElementById("login").disabled`), "the button works again for a retry")

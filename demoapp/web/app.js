@@ -410,10 +410,12 @@ function showFailure(err) {
   showError(err instanceof LoginError ? err.message : `Something went wrong: ${err && err.message ? err.message : err}`);
 }
 
+// The banner is role="alert": screen readers announce a change of its text, but only while it is
+// shown, so it is shown first and filled second.
 function showError(message) {
   const banner = el('error');
-  banner.textContent = message;
   banner.hidden = false;
+  banner.textContent = message;
 }
 
 function clearError() {
