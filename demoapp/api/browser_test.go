@@ -643,6 +643,7 @@ func TestBrowserLogoutWhileIdentityProviderDown(t *testing.T) {
 	assert.True(t, p.hidden("profile"))
 	assert.True(t, p.hidden("call-members"))
 	assert.False(t, p.hidden("login"))
+	assert.Equal(t, "login", p.eval(`document.activeElement.id`), "focus moves from the vanished Log out to Log in")
 	status, _ := p.call("call-open")
 	assert.Equal(t, "200", status, "the page still works")
 }

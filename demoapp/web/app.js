@@ -147,6 +147,8 @@ async function logout() {
   session = null;
   if (!(await identityProviderReachable())) {
     render();
+    // The focused Log out button is gone; keyboard users continue from its replacement.
+    el('login').focus();
     throw new LoginError(`You are logged out of this app, but the identity provider at ${config.domain} could not be reached to end its session. Log out again once it is running.`);
   }
   setState('loading');
