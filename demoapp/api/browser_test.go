@@ -419,12 +419,18 @@ func (p *page) errorShown() string {
 	return p.text("error")
 }
 
-func TestBrowserLoginFlow(t *testing.T) {
+// startFlow starts Chromium, a fake tenant, the demo app that trusts it, and a page for the app.
+func startFlow(t *testing.T) (*fakeTenant, *httptest.Server, *page) {
+	t.Helper()
 	ctx := newBrowser(t)
 	tenant := newFakeTenant(t)
 	app := startDemoApp(t, tenant.issuer())
 	tenant.appOrigin = app.URL
-	p := &page{t: t, ctx: ctx, url: app.URL}
+	return tenant, app, &page{t: t, ctx: ctx, url: app.URL}
+}
+
+func TestBrowserLoginFlow(t *testing.T) {
+	tenant, app, p := startFlow(t)
 	p.watchCSP()
 
 	t.Run("logged out, the open API works", func(t *testing.T) {
@@ -623,11 +629,7 @@ func TestBrowserCallbackLeavesTheAddressBarFirst(t *testing.T) {
 // Logging out while the tenant is down ends the session here and says the tenant's session could
 // not be ended, instead of sending the browser to an error page.
 func TestBrowserLogoutWhileIdentityProviderDown(t *testing.T) {
-	ctx := newBrowser(t)
-	tenant := newFakeTenant(t)
-	app := startDemoApp(t, tenant.issuer())
-	tenant.appOrigin = app.URL
-	p := &page{t: t, ctx: ctx, url: app.URL}
+	tenant, app, p := startFlow(t)
 
 	p.do(chromedp.Navigate(app.URL))
 	p.waitState("logged-out")
