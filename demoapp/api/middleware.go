@@ -47,8 +47,12 @@ func panicError(_ echo.Context, err error, stack []byte) error {
 	return fmt.Errorf("panic: %w\n%s", err, stack)
 }
 
-// securityHeaders lets the page load only its own script, style and the issuer: fetch for the
-// token endpoint, a frame for silent authentication, images for the user's picture.
+// securityHeaders lets the page load only its own script and style, and talk to the issuer's
+// origin: fetch for the token endpoint and the reachability probe, a frame for silent
+// authentication, images for the user's picture. Pictures may also come from any https host,
+// because Auth0 links them to Gravatar, cdn.auth0.com or the social provider's image host.
+// Cross-Origin-Opener-Policy: same-origin costs nothing here: the page opens no popups, and the
+// silent-authentication frame posts to its parent, which the policy does not touch.
 func securityHeaders(issuerOrigin string) echo.MiddlewareFunc {
 	csp := "default-src 'none'; script-src 'self'; style-src 'self'; " +
 		"img-src 'self' data: https: " + issuerOrigin + "; " +
