@@ -36,6 +36,7 @@ import (
 const (
 	modeNormal     = ""
 	modeDeny       = "deny"        // /authorize answers error=access_denied, as when the user cancels
+	modeDenyMarkup = "deny-markup" // the same, with markup in error_description
 	modeBadNonce   = "bad-nonce"   // the ID token carries another nonce
 	modeNullClaims = "null-claims" // the ID token's payload is JSON null
 	modeTokenError = "token-error" // /oauth/token refuses the code
@@ -125,10 +126,14 @@ func (f *fakeTenant) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 
 	back := url.Values{"state": {q.Get("state")}, "iss": {f.issuer()}}
-	if mode == modeDeny {
+	switch mode {
+	case modeDeny:
 		back.Set("error", "access_denied")
 		back.Set("error_description", "The user cancelled the login")
-	} else {
+	case modeDenyMarkup:
+		back.Set("error", "access_denied")
+		back.Set("error_description", markup)
+	default:
 		back.Set("code", f.newCode(q, user))
 		if mode == modeNormal {
 			http.SetCookie(w, &http.Cookie{Name: "session", Value: user, Path: "/", HttpOnly: true, SameSite: http.SameSiteLaxMode})
@@ -136,6 +141,9 @@ func (f *fakeTenant) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	}
 	http.Redirect(w, r, q.Get("redirect_uri")+"?"+back.Encode(), http.StatusFound)
 }
+
+// markup is tenant-supplied text that would run script if the page inserted it as HTML.
+const markup = `<img src="x" onerror="window.__injected = true">`
 
 func (f *fakeTenant) newCode(q url.Values, user string) string {
 	code := randomCode()
@@ -562,6 +570,17 @@ func TestBrowserLoginFlow(t *testing.T) {
 			assert.Equal(t, app.URL+"/", p.eval(`location.href`))
 		})
 	}
+
+	t.Run("tenant text is shown as text", func(t *testing.T) {
+		p.t = t
+		tenant.set(modeDenyMarkup, "alice")
+		p.do(chromedp.Click(chromedp.ID("login")))
+		p.waitState("logged-out")
+		p.waitFor(`!document.getElementById("error").hidden`)
+		assert.Equal(t, "Login was cancelled or refused: "+markup+".", p.errorShown())
+		assert.Zero(t, p.eval(`document.querySelectorAll("#error *").length`), "no element made from it")
+		assert.Equal(t, "undefined", p.eval(`typeof window.__injected`))
+	})
 
 	t.Run("a callback this tab did not ask for", func(t *testing.T) {
 		p.t = t
