@@ -15,9 +15,7 @@
 //     present and is used only as a lookup key into the issuer's JWKS; "jku", "x5u", "jwk" and
 //     "x5c" are never consulted; "crit" and "b64" are refused.
 //   - Signature: verified with the JWKS key whose "kid" matches; that key must be RSA (≥ 2048
-//     bits), and its "use" and "alg", when present, must be "sig" and "RS256". go-jose parses the
-//     token; the RSASSA-PKCS1-v1_5 check itself is crypto/rsa's, over the token's signing input,
-//     which is what go-jose's Verify would hash (see signedBy).
+//     bits), and its "use" and "alg", when present, must be "sig" and "RS256".
 //   - Claims, decoded by go-jose (duplicate members refused, names case-sensitive): "iss" equals
 //     Config.Issuer byte for byte (Auth0's trailing slash matters); "aud" is a string or an array
 //     that contains Config.Audience; "exp" is required; "exp", "nbf" and "iat" are checked with
