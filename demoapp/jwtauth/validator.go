@@ -52,7 +52,8 @@ type Config struct {
 	// RefetchInterval is the least time between two fetches caused by unknown "kid"s, and the
 	// wait after a failed fetch.
 	RefetchInterval time.Duration
-	// TokenCacheSize is how many verified tokens are remembered. Negative disables the cache.
+	// TokenCacheSize is how many verified tokens are remembered. Below 2 (negative, or 1) the
+	// cache is off: it keeps two generations of half the size each.
 	TokenCacheSize int
 	// TokenCacheTTL bounds how long a verified token is remembered.
 	TokenCacheTTL time.Duration
