@@ -47,51 +47,50 @@ type ComposeCondition struct {
 
 type composeEnv map[string]string
 
+// UnmarshalYAML takes both of Compose's spellings: a mapping, or a list of KEY=VALUE.
 func (e *composeEnv) UnmarshalYAML(n *yaml.Node) error {
-	m := map[string]string{}
-	switch n.Kind {
-	case yaml.MappingNode:
-		if err := n.Decode(&m); err != nil {
-			return err
-		}
-	case yaml.SequenceNode:
-		var list []string
-		if err := n.Decode(&list); err != nil {
-			return err
-		}
-		for _, kv := range list {
-			k, v, _ := strings.Cut(kv, "=")
-			m[k] = v
-		}
-	default:
-		return fmt.Errorf("line %d: environment must be a mapping or a list", n.Line)
-	}
+	m, err := mappingOrList(n, "environment", func(kv string) (string, string) {
+		k, v, _ := strings.Cut(kv, "=")
+		return k, v
+	})
 	*e = m
-	return nil
+	return err
 }
 
 type composeDependsOn map[string]ComposeCondition
 
+// UnmarshalYAML takes both of Compose's spellings: a mapping of conditions, or a list of
+// service names, which Compose reads as condition service_started.
 func (d *composeDependsOn) UnmarshalYAML(n *yaml.Node) error {
-	m := map[string]ComposeCondition{}
+	m, err := mappingOrList(n, "depends_on", func(name string) (string, ComposeCondition) {
+		return name, ComposeCondition{Condition: "service_started"}
+	})
+	*d = m
+	return err
+}
+
+// mappingOrList decodes a Compose field that is either a mapping or a list of strings, each
+// list item turned into an entry by entry.
+func mappingOrList[V any](n *yaml.Node, field string, entry func(string) (string, V)) (map[string]V, error) {
+	m := map[string]V{}
 	switch n.Kind {
 	case yaml.MappingNode:
 		if err := n.Decode(&m); err != nil {
-			return err
+			return nil, err
 		}
 	case yaml.SequenceNode:
 		var list []string
 		if err := n.Decode(&list); err != nil {
-			return err
+			return nil, err
 		}
-		for _, s := range list {
-			m[s] = ComposeCondition{Condition: "service_started"} // Compose's default
+		for _, item := range list {
+			k, v := entry(item)
+			m[k] = v
 		}
 	default:
-		return fmt.Errorf("line %d: depends_on must be a mapping or a list", n.Line)
+		return nil, fmt.Errorf("line %d: %s must be a mapping or a list", n.Line, field)
 	}
-	*d = m
-	return nil
+	return m, nil
 }
 
 // LoadCompose reads a compose file.
