@@ -199,6 +199,18 @@ func TestOIDCLogout(t *testing.T) {
 	foreign, err := signing.FromKeys("localhost", otherKey)
 	require.NoError(t, err)
 
+	// resignedHint edits the ID token's claims and signs them again with the tenant's own key,
+	// so only the claim checks can refuse it.
+	resignedHint := func(edit func(map[string]any)) func(*apiServer, TokenResponse, string) string {
+		return func(s *apiServer, tok TokenResponse, _ string) string {
+			claims := s.claimsOf(t, tok.IDToken)
+			edit(claims)
+			forged, err := s.keys.Sign(claims)
+			require.NoError(t, err)
+			return endpoint("id_token_hint", forged, "post_logout_redirect_uri", "http://localhost:3000/")
+		}
+	}
+
 	cases := []struct {
 		name string
 		url  func(s *apiServer, tokens TokenResponse, sid string) string
@@ -212,27 +224,9 @@ func TestOIDCLogout(t *testing.T) {
 			require.NoError(t, err)
 			return endpoint("id_token_hint", forged, "post_logout_redirect_uri", "http://localhost:3000/")
 		}, "The id_token_hint is not an ID token issued by this tenant."},
-		{"hint of another issuer", func(s *apiServer, tok TokenResponse, _ string) string {
-			claims := s.claimsOf(t, tok.IDToken)
-			claims["iss"] = "https://other.example.com/"
-			forged, err := s.keys.Sign(claims)
-			require.NoError(t, err)
-			return endpoint("id_token_hint", forged, "post_logout_redirect_uri", "http://localhost:3000/")
-		}, "The id_token_hint is not an ID token issued by this tenant."},
-		{"hint without iss (absent is not valid)", func(s *apiServer, tok TokenResponse, _ string) string {
-			claims := s.claimsOf(t, tok.IDToken)
-			delete(claims, "iss")
-			forged, err := s.keys.Sign(claims)
-			require.NoError(t, err)
-			return endpoint("id_token_hint", forged, "post_logout_redirect_uri", "http://localhost:3000/")
-		}, "The id_token_hint is not an ID token issued by this tenant."},
-		{"hint without aud", func(s *apiServer, tok TokenResponse, _ string) string {
-			claims := s.claimsOf(t, tok.IDToken)
-			delete(claims, "aud")
-			forged, err := s.keys.Sign(claims)
-			require.NoError(t, err)
-			return endpoint("id_token_hint", forged, "post_logout_redirect_uri", "http://localhost:3000/")
-		}, "The id_token_hint is not an ID token issued by this tenant."},
+		{"hint of another issuer", resignedHint(func(c map[string]any) { c["iss"] = "https://other.example.com/" }), "The id_token_hint is not an ID token issued by this tenant."},
+		{"hint without iss (absent is not valid)", resignedHint(func(c map[string]any) { delete(c, "iss") }), "The id_token_hint is not an ID token issued by this tenant."},
+		{"hint without aud", resignedHint(func(c map[string]any) { delete(c, "aud") }), "The id_token_hint is not an ID token issued by this tenant."},
 		{"client_id not the hint's audience", func(_ *apiServer, tok TokenResponse, _ string) string {
 			return endpoint("id_token_hint", tok.IDToken, "client_id", webClient, "post_logout_redirect_uri", "http://localhost:3000")
 		}, "The client_id does not match the id_token_hint's audience."},
