@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -22,33 +21,16 @@ import (
 )
 
 // The API tests run against the default tenant (fixtures/tenant.yaml) unless they say otherwise,
-// at a fixed issuer and on a clock they move by hand.
+// at a fixed issuer, on a clock that stands still at testStart until a test moves it with
+// Clock().Advance.
 const testIssuer = "http://localhost:4000/"
 
-// testStart is the clock's start; tokens minted at it carry iat = testStart.Unix().
+// testStart is the clock's base; tokens minted at it carry iat = testStart.Unix().
 var testStart = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// apiServer is a Server under test with its clock.
+// apiServer is a Server under test, with the helpers that drive it.
 type apiServer struct {
 	*Server
-	clock *fakeClock
 }
 
 // newAPIServer serves the default tenant.
@@ -70,10 +52,9 @@ func newAPIServerFor(t testing.TB, fsys fs.FS, name string) *apiServer {
 	}
 	keys, err := signing.New("localhost", pems...)
 	require.NoError(t, err)
-	clock := &fakeClock{now: testStart}
-	s, err := New(Config{Issuer: testIssuer, Tenant: ten, Keys: keys, Now: clock.Now})
+	s, err := New(Config{Issuer: testIssuer, Tenant: ten, Keys: keys, Now: func() time.Time { return testStart }})
 	require.NoError(t, err)
-	return &apiServer{Server: s, clock: clock}
+	return &apiServer{Server: s}
 }
 
 // newAPIServerYAML serves a tenant given inline.

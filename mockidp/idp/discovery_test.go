@@ -109,9 +109,9 @@ func TestKeyRotation(t *testing.T) {
 
 	keys, err := signing.New("localhost", newPEM, oldPEM)
 	require.NoError(t, err)
-	srv, err := New(Config{Issuer: testIssuer, Tenant: before.tenant, Keys: keys, Now: before.clock.Now})
+	srv, err := New(Config{Issuer: testIssuer, Tenant: before.tenant, Keys: keys, Now: before.Clock().Now})
 	require.NoError(t, err)
-	after := &apiServer{Server: srv, clock: before.clock}
+	after := &apiServer{Server: srv}
 
 	w := after.send(t, http.MethodGet, "/.well-known/jwks.json", "", "")
 	var jwks struct {

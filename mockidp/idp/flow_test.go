@@ -18,7 +18,7 @@ import (
 // ID token from discovery and JWKS. Then silent renewal, refresh, and logout.
 func TestBrowserFlowWithLibraries(t *testing.T) {
 	s, provider, ctx := liveServer(t)
-	issuer, clock := s.Issuer(), s.clock
+	issuer, clock := s.Issuer(), s.Clock()
 	conf := oauth2.Config{
 		ClientID:    spaClient,
 		Endpoint:    oauth2.Endpoint{AuthURL: provider.Endpoint().AuthURL, TokenURL: provider.Endpoint().TokenURL, AuthStyle: oauth2.AuthStyleInParams},
@@ -134,7 +134,7 @@ func TestBrowserCodeBinding(t *testing.T) {
 			u, err := url.Parse(authorize)
 			require.NoError(t, err)
 			code := codeOf(t, newBrowser(t, s).login(authorize, "alice@example.com", "alice-password"), u.Query().Get("redirect_uri"), spaState)
-			s.clock.Advance(tc.wait)
+			s.Clock().Advance(tc.wait)
 			w := s.post(t, "/oauth/token", formSet(tc.body(code)))
 			if tc.status != http.StatusOK {
 				assertError(t, w, tc.status, tc.code)

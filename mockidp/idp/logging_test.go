@@ -26,9 +26,9 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 				logger = slog.New(slog.NewJSONHandler(&logs, opts))
 			}
 			base := newAPIServer(t)
-			srv, err := New(Config{Issuer: testIssuer, Tenant: base.tenant, Keys: base.keys, Now: base.clock.Now, Logger: logger})
+			srv, err := New(Config{Issuer: testIssuer, Tenant: base.tenant, Keys: base.keys, Now: base.Clock().Now, Logger: logger})
 			require.NoError(t, err)
-			s := &apiServer{Server: srv, clock: base.clock}
+			s := &apiServer{Server: srv}
 			var secrets []string
 
 			// A browser login: wrong password first, then the right one, then the code exchange.

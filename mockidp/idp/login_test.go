@@ -100,7 +100,7 @@ func TestLoginSucceeds(t *testing.T) {
 		assert.Equal(t, "/", c.Path)
 		assert.False(t, c.Secure)
 		assert.Equal(t, int(72*time.Hour/time.Second), c.MaxAge)
-		sess, ok := s.store.session(sessionID(c.Value), s.clock.Now(), s.tenant.Settings.IdleSessionLifetime)
+		sess, ok := s.store.session(sessionID(c.Value), s.Clock().Now(), s.tenant.Settings.IdleSessionLifetime)
 		require.True(t, ok)
 		assert.Equal(t, "auth0|alice", sess.UserID)
 		assert.NotEqual(t, c.Value, sess.ID, "the sid given to applications is not the cookie")
@@ -113,7 +113,7 @@ func TestLoginSucceeds(t *testing.T) {
 		fields.Set("user_id", "auth0|bob")
 		p := b.post(action, fields)
 		assert.Equal(t, http.StatusSeeOther, p.Status)
-		c := s.store.takeCode(codeOf(t, p, spaCallback, spaState), s.clock.Now())
+		c := s.store.takeCode(codeOf(t, p, spaCallback, spaState), s.Clock().Now())
 		require.NotNil(t, c)
 		assert.Equal(t, "auth0|bob", c.UserID)
 	})
@@ -128,7 +128,7 @@ func TestLoginSucceeds(t *testing.T) {
 
 	t.Run("https issuer sets Secure cookies", func(t *testing.T) {
 		s := newAPIServer(t)
-		secure, err := New(Config{Issuer: "https://tenant.example.com/", Tenant: s.tenant, Keys: s.keys, Now: s.clock.Now})
+		secure, err := New(Config{Issuer: "https://tenant.example.com/", Tenant: s.tenant, Keys: s.keys, Now: s.Clock().Now})
 		require.NoError(t, err)
 		b := newBrowser(t, secure)
 		r := b.get(spaAuthorize("https://tenant.example.com/"))
@@ -159,7 +159,7 @@ func TestLoginSucceeds(t *testing.T) {
 		first := s.currentSessionOf(t, b)
 		p := b.login(spaAuthorize(testIssuer, "prompt", "login"), "bob@example.com", "bob-password")
 		codeOf(t, p, spaCallback, spaState)
-		_, alive := s.store.session(first, s.clock.Now(), s.tenant.Settings.IdleSessionLifetime)
+		_, alive := s.store.session(first, s.Clock().Now(), s.tenant.Settings.IdleSessionLifetime)
 		assert.False(t, alive)
 		assert.NotEqual(t, first, s.currentSessionOf(t, b))
 	})
@@ -168,9 +168,9 @@ func TestLoginSucceeds(t *testing.T) {
 		s := newAPIServer(t)
 		b := loggedIn(t, s)
 		first := s.currentSessionOf(t, b)
-		s.clock.Advance(time.Hour)
+		s.Clock().Advance(time.Hour)
 		p := b.login(spaAuthorize(testIssuer, "prompt", "login"), "alice@example.com", "alice-password")
-		c := s.store.takeCode(codeOf(t, p, spaCallback, spaState), s.clock.Now())
+		c := s.store.takeCode(codeOf(t, p, spaCallback, spaState), s.Clock().Now())
 		require.NotNil(t, c)
 		assert.Equal(t, first, c.SessionID)
 		assert.Equal(t, testStart.Add(time.Hour), c.AuthTime)
@@ -184,7 +184,7 @@ func (s *apiServer) currentSessionOf(t *testing.T, b *browser) string {
 	require.NoError(t, err)
 	for _, c := range b.client.Jar.Cookies(u) {
 		if c.Name == sessionCookie {
-			if sess, ok := s.store.session(sessionID(c.Value), s.clock.Now(), s.tenant.Settings.IdleSessionLifetime); ok {
+			if sess, ok := s.store.session(sessionID(c.Value), s.Clock().Now(), s.tenant.Settings.IdleSessionLifetime); ok {
 				return sess.ID
 			}
 		}
@@ -271,7 +271,7 @@ func TestLoginFailures(t *testing.T) {
 			assert.Equal(t, http.StatusTooManyRequests, p.Status)
 			assert.Equal(t, "Your account has been blocked after multiple consecutive login attempts.", message(t, p))
 
-			s.clock.Advance(lockoutDuration)
+			s.Clock().Advance(lockoutDuration)
 			if username == "alice@example.com" {
 				codeOf(t, newBrowser(t, s).login(spaAuthorize(testIssuer), username, "alice-password"), spaCallback, spaState)
 			} else {
@@ -318,7 +318,7 @@ func TestLoginCSRF(t *testing.T) {
 			return nil, nil
 		}, http.StatusBadRequest, errLoginUnknown.Description},
 		{"expired transaction", func(_ *testing.T, s *apiServer, _ url.Values) ([]string, *browser) {
-			s.clock.Advance(loginLifetime)
+			s.Clock().Advance(loginLifetime)
 			return nil, nil
 		}, http.StatusBadRequest, errLoginUnknown.Description},
 	}

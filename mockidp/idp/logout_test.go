@@ -174,7 +174,7 @@ func TestOIDCLogout(t *testing.T) {
 		s := newAPIServer(t)
 		b, tokens := s.loginTokens(t)
 		sid := s.currentSessionOf(t, b)
-		s.clock.Advance(11 * time.Hour)
+		s.Clock().Advance(11 * time.Hour)
 		p := b.post(testIssuer+"oidc/logout", url.Values{
 			"id_token_hint": {tokens.IDToken}, "post_logout_redirect_uri": {"http://localhost:3000"},
 			"client_id": {spaClient}, "logout_hint": {sid},

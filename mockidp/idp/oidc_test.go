@@ -32,8 +32,7 @@ func liveServer(t *testing.T) (*apiServer, *oidc.Provider, context.Context) {
 	require.NoError(t, err)
 	keys, err := signing.New("127.0.0.1", pem)
 	require.NoError(t, err)
-	clock := &fakeClock{now: testStart}
-	s, err := New(Config{Issuer: issuer, Tenant: ten, Keys: keys, Now: clock.Now})
+	s, err := New(Config{Issuer: issuer, Tenant: ten, Keys: keys, Now: func() time.Time { return testStart }})
 	require.NoError(t, err)
 	srv.Config.Handler = s
 	srv.Start()
@@ -41,7 +40,7 @@ func liveServer(t *testing.T) (*apiServer, *oidc.Provider, context.Context) {
 	ctx := oidc.ClientContext(t.Context(), srv.Client())
 	provider, err := oidc.NewProvider(ctx, issuer) // S43: discovery satisfies go-oidc
 	require.NoError(t, err)
-	return &apiServer{Server: s, clock: clock}, provider, ctx
+	return &apiServer{Server: s}, provider, ctx
 }
 
 func TestOIDCClientCredentials(t *testing.T) {
@@ -57,7 +56,7 @@ func TestOIDCClientCredentials(t *testing.T) {
 			assert.Equal(t, "Bearer", tok.TokenType)
 			assert.Equal(t, "read:protected", tok.Extra("scope"))
 
-			at, err := provider.Verifier(&oidc.Config{ClientID: "https://api.example.com", Now: s.clock.Now}).Verify(ctx, tok.AccessToken)
+			at, err := provider.Verifier(&oidc.Config{ClientID: "https://api.example.com", Now: s.Clock().Now}).Verify(ctx, tok.AccessToken)
 			require.NoError(t, err)
 			assert.Equal(t, "demo-m2m@clients", at.Subject)
 			assert.Equal(t, s.Issuer(), at.Issuer)
@@ -84,7 +83,7 @@ func TestOIDCPasswordAndUserinfo(t *testing.T) {
 	require.NotEmpty(t, tok.RefreshToken)
 
 	rawID, _ := tok.Extra("id_token").(string)
-	id, err := provider.Verifier(&oidc.Config{ClientID: "demo-web", Now: s.clock.Now}).Verify(ctx, rawID)
+	id, err := provider.Verifier(&oidc.Config{ClientID: "demo-web", Now: s.Clock().Now}).Verify(ctx, rawID)
 	require.NoError(t, err)
 	assert.Equal(t, "auth0|alice", id.Subject)
 	assert.Equal(t, 10*time.Hour, id.Expiry.Sub(id.IssuedAt))
@@ -106,7 +105,7 @@ func TestOIDCPasswordAndUserinfo(t *testing.T) {
 	refreshed, err := cfg.TokenSource(ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
 	require.NoError(t, err)
 	assert.NotEqual(t, tok.RefreshToken, refreshed.RefreshToken, "rotation")
-	_, err = provider.Verifier(&oidc.Config{ClientID: "demo-web", Now: s.clock.Now}).Verify(ctx, refreshed.Extra("id_token").(string))
+	_, err = provider.Verifier(&oidc.Config{ClientID: "demo-web", Now: s.Clock().Now}).Verify(ctx, refreshed.Extra("id_token").(string))
 	require.NoError(t, err)
 }
 
@@ -117,10 +116,10 @@ func TestOIDCCodeExchange(t *testing.T) {
 	cfg.Endpoint.AuthStyle = oauth2.AuthStyleInParams
 	tok, err := cfg.Exchange(ctx, code, oauth2.VerifierOption(testVerifier))
 	require.NoError(t, err)
-	id, err := provider.Verifier(&oidc.Config{ClientID: "demo-spa", Now: s.clock.Now}).Verify(ctx, tok.Extra("id_token").(string))
+	id, err := provider.Verifier(&oidc.Config{ClientID: "demo-spa", Now: s.Clock().Now}).Verify(ctx, tok.Extra("id_token").(string))
 	require.NoError(t, err)
 	assert.Equal(t, "bm9uY2U=", id.Nonce)
-	_, err = provider.Verifier(&oidc.Config{ClientID: "https://api.example.com", Now: s.clock.Now}).Verify(ctx, tok.AccessToken)
+	_, err = provider.Verifier(&oidc.Config{ClientID: "https://api.example.com", Now: s.Clock().Now}).Verify(ctx, tok.AccessToken)
 	require.NoError(t, err, "aud is [api, userinfo]; go-oidc accepts an array containing the client id")
 
 	_, err = cfg.Exchange(ctx, code, oauth2.VerifierOption(testVerifier))

@@ -34,7 +34,8 @@ type Config struct {
 	Keys   *signing.KeySet
 	// Logger gets one line per request and the errors clients never see; nil discards.
 	Logger *slog.Logger
-	// Now is the clock for every lifetime (codes, sessions, tokens); nil means time.Now.
+	// Now is the base of the Server's Clock, for every lifetime (codes, sessions, tokens); nil
+	// means time.Now.
 	Now func() time.Time
 	// Rand feeds codes, session ids and opaque tokens; nil means crypto/rand.
 	Rand io.Reader
@@ -54,7 +55,8 @@ type Server struct {
 	tenant    *tenant.Tenant
 	keys      *signing.KeySet
 	log       *slog.Logger
-	now       func() time.Time
+	clock     *Clock
+	now       func() time.Time // clock.Now
 	rand      io.Reader
 	codeTTL   time.Duration
 	maxBody   int64
@@ -89,7 +91,7 @@ func New(cfg Config) (*Server, error) {
 		tenant:    cfg.Tenant,
 		keys:      cfg.Keys,
 		log:       cfg.Logger,
-		now:       cfg.Now,
+		clock:     newClock(cfg.Now),
 		rand:      cfg.Rand,
 		codeTTL:   cfg.CodeLifetime,
 		maxBody:   cfg.MaxBodyBytes,
@@ -97,9 +99,7 @@ func New(cfg Config) (*Server, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
+	s.now = s.clock.Now
 	if s.rand == nil {
 		s.rand = rand.Reader
 	}
@@ -134,6 +134,9 @@ func (s *Server) Tenant() *tenant.Tenant { return s.tenant }
 
 // Keys is the key set tokens are signed with.
 func (s *Server) Keys() *signing.KeySet { return s.keys }
+
+// Clock is the Server's clock: moving it moves every lifetime the Server checks.
+func (s *Server) Clock() *Clock { return s.clock }
 
 // endpoint is the absolute URL of a path on this tenant.
 func (s *Server) endpoint(path string) string { return s.issuer + strings.TrimPrefix(path, "/") }

@@ -31,7 +31,7 @@ func (s *apiServer) issueCode(t testing.TB, ac authCode) string {
 		require.NoError(t, err)
 	}
 	if ac.Expires.IsZero() {
-		ac.Expires = s.clock.Now().Add(DefaultCodeLifetime)
+		ac.Expires = s.Clock().Now().Add(DefaultCodeLifetime)
 	}
 	s.store.putCode(code, &ac)
 	return code
@@ -213,9 +213,9 @@ func TestAuthorizationCodeExpiry(t *testing.T) {
 	s := newAPIServer(t)
 	live := s.issueCode(t, spaCode())
 	expired := s.issueCode(t, spaCode())
-	s.clock.Advance(DefaultCodeLifetime - time.Second)
+	s.Clock().Advance(DefaultCodeLifetime - time.Second)
 	tokenOK(t, s.post(t, "/oauth/token", spaRedeem(live)))
-	s.clock.Advance(time.Second)
+	s.Clock().Advance(time.Second)
 	assertError(t, s.post(t, "/oauth/token", spaRedeem(expired)), 403, "invalid_grant", "Invalid authorization code")
 }
 
@@ -230,7 +230,7 @@ func TestAuthorizationCodeReuse(t *testing.T) {
 			code := s.issueCode(t, ac)
 			first := tokenOK(t, s.post(t, "/oauth/token", spaRedeem(code)))
 			require.Equal(t, http.StatusOK, s.userinfoStatus(t, first.AccessToken))
-			s.clock.Advance(wait)
+			s.Clock().Advance(wait)
 			assertError(t, s.post(t, "/oauth/token", spaRedeem(code)), 403, "invalid_grant", "Invalid authorization code")
 			assert.Equal(t, http.StatusUnauthorized, s.userinfoStatus(t, first.AccessToken))
 			assertError(t, s.post(t, "/oauth/token", form("grant_type", "refresh_token", "client_id", "demo-spa",

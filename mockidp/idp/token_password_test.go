@@ -189,7 +189,7 @@ func TestPasswordGrantLockout(t *testing.T) {
 	assertError(t, s.post(t, "/oauth/token", passwordForm("alice@example.com", "wrong")), 429, "too_many_attempts", locked)
 	tokenOK(t, s.post(t, "/oauth/token", passwordForm("bob@example.com", "bob-password")))
 
-	s.clock.Advance(15 * time.Minute)
+	s.Clock().Advance(15 * time.Minute)
 	tokenOK(t, s.post(t, "/oauth/token", passwordForm("alice@example.com", "alice-password")))
 
 	t.Run("a success resets the count", func(t *testing.T) {
@@ -260,7 +260,7 @@ func TestLoginLockoutTiming(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newAPIServer(t)
 			for i, st := range tt.steps {
-				s.clock.Advance(st.wait)
+				s.Clock().Advance(st.wait)
 				for n := range max(st.times, 1) {
 					w := s.post(t, "/oauth/token", passwordForm("alice@example.com", st.password))
 					require.Equal(t, st.status, w.Code, "step %d, attempt %d: %s", i+1, n+1, w.Body)

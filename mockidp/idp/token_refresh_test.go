@@ -40,7 +40,7 @@ func TestRefreshRotation(t *testing.T) {
 	first := aliceOffline(t, s)
 	rt1 := first.RefreshToken
 
-	s.clock.Advance(time.Minute)
+	s.Clock().Advance(time.Minute)
 	second := tokenOK(t, s.post(t, "/oauth/token", refreshForm(rt1, "redirect_uri", "http://ignored.example")))
 	rt2 := second.RefreshToken
 	require.NotEmpty(t, rt2)
@@ -155,7 +155,7 @@ users:
 			}
 			rt := aliceOffline(t, s).RefreshToken
 			for i, u := range tt.uses {
-				s.clock.Advance(u.after)
+				s.Clock().Advance(u.after)
 				w := s.post(t, "/oauth/token", refreshForm(rt))
 				if !u.ok {
 					assertError(t, w, 403, "invalid_grant", "Unknown or invalid refresh token.")
@@ -222,11 +222,11 @@ users:
 	rt1 := login.RefreshToken
 	rt2 := refresh(rt1)
 	require.NotNil(t, rt2)
-	s.clock.Advance(29 * time.Second)
+	s.Clock().Advance(29 * time.Second)
 	rt3 := refresh(rt1)
 	require.NotNil(t, rt3, "within the leeway")
 	assert.NotEqual(t, rt2.RefreshToken, rt3.RefreshToken)
-	s.clock.Advance(time.Second)
+	s.Clock().Advance(time.Second)
 	assert.Nil(t, refresh(rt1), "past the leeway: reuse")
 	assert.Nil(t, refresh(rt2.RefreshToken), "the family is revoked")
 	assert.Nil(t, refresh(rt3.RefreshToken), "the family is revoked")
@@ -248,16 +248,16 @@ func TestRefreshSessionAndUser(t *testing.T) {
 	resp := tokenOK(t, s.post(t, "/oauth/token", spa(login.RefreshToken)))
 	assert.Equal(t, "sess-1", s.claimsOf(t, resp.IDToken)["sid"], "session alive")
 
-	s.clock.Advance(59 * time.Minute)
+	s.Clock().Advance(59 * time.Minute)
 	resp = tokenOK(t, s.post(t, "/oauth/token", spa(resp.RefreshToken)))
 	assert.Equal(t, "sess-1", s.claimsOf(t, resp.IDToken)["sid"])
-	s.clock.Advance(2 * time.Minute)
+	s.Clock().Advance(2 * time.Minute)
 	resp = tokenOK(t, s.post(t, "/oauth/token", spa(resp.RefreshToken)))
 	assert.NotContains(t, s.claimsOf(t, resp.IDToken), "sid", "the refresh grant does not keep the session alive")
 
 	t.Run("logout that revokes tokens (S29)", func(t *testing.T) {
-		s.store.putSession(&session{ID: "sess-2", UserID: "auth0|alice", AuthTime: s.clock.Now(),
-			Expires: s.clock.Now().Add(time.Hour), IdleExpires: s.clock.Now().Add(time.Hour)})
+		s.store.putSession(&session{ID: "sess-2", UserID: "auth0|alice", AuthTime: s.Clock().Now(),
+			Expires: s.Clock().Now().Add(time.Hour), IdleExpires: s.Clock().Now().Add(time.Hour)})
 		code := s.issueCode(t, authCode{ClientID: "demo-spa", UserID: "auth0|alice", SessionID: "sess-2",
 			Scope: "openid offline_access", Audience: "https://api.example.com", Challenge: testChallenge})
 		rt := tokenOK(t, s.post(t, "/oauth/token", form("grant_type", "authorization_code", "client_id", "demo-spa",
@@ -267,12 +267,12 @@ func TestRefreshSessionAndUser(t *testing.T) {
 	})
 	t.Run("blocked user", func(t *testing.T) {
 		s.store.putRefresh("blocked-rt", &refreshToken{ClientID: "demo-spa", UserID: "auth0|blocked", Scope: "openid offline_access",
-			Grant: "g-blocked", Expires: s.clock.Now().Add(time.Hour), IdleExpires: s.clock.Now().Add(time.Hour)})
+			Grant: "g-blocked", Expires: s.Clock().Now().Add(time.Hour), IdleExpires: s.Clock().Now().Add(time.Hour)})
 		assertError(t, s.post(t, "/oauth/token", spa("blocked-rt")), 403, "invalid_grant", "user is blocked")
 	})
 	t.Run("opaque family", func(t *testing.T) {
 		s.store.putRefresh("opaque-rt", &refreshToken{ClientID: "demo-spa", UserID: "auth0|bob", Scope: "openid offline_access",
-			Grant: "g-opaque", Expires: s.clock.Now().Add(time.Hour), IdleExpires: s.clock.Now().Add(time.Hour)})
+			Grant: "g-opaque", Expires: s.Clock().Now().Add(time.Hour), IdleExpires: s.Clock().Now().Add(time.Hour)})
 		resp := tokenOK(t, s.post(t, "/oauth/token", spa("opaque-rt")))
 		assert.False(t, strings.Contains(resp.AccessToken, "."), "no audience: opaque access token")
 		assert.Equal(t, http.StatusOK, s.userinfoStatus(t, resp.AccessToken))
@@ -303,7 +303,7 @@ func TestRefreshAuthTime(t *testing.T) {
 
 			rt := login.RefreshToken
 			for range 2 {
-				s.clock.Advance(time.Hour)
+				s.Clock().Advance(time.Hour)
 				resp := tokenOK(t, s.refresh(t, rt))
 				assert.Equal(t, tt.authTime, s.claimsOf(t, resp.IDToken)["auth_time"])
 				rt = resp.RefreshToken

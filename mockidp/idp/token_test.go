@@ -19,10 +19,10 @@ func (failingReader) Read([]byte) (int, error) { return 0, errors.New("entropy s
 func TestTokenInternalError(t *testing.T) {
 	base := newAPIServer(t)
 	var logs bytes.Buffer
-	s, err := New(Config{Issuer: testIssuer, Tenant: base.tenant, Keys: base.keys, Now: base.clock.Now,
+	s, err := New(Config{Issuer: testIssuer, Tenant: base.tenant, Keys: base.keys, Now: base.Clock().Now,
 		Rand: failingReader{}, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	require.NoError(t, err)
-	failing := &apiServer{Server: s, clock: base.clock}
+	failing := &apiServer{Server: s}
 
 	w := failing.post(t, "/oauth/token", passwordForm("alice@example.com", "alice-password"))
 	assertError(t, w, 500, "server_error", "Internal error")

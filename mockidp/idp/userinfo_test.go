@@ -162,7 +162,7 @@ func TestUserinfoBadTokens(t *testing.T) {
 		}
 	}
 	t.Run("expired (S34)", func(t *testing.T) {
-		s.clock.Advance(24 * time.Hour)
+		s.Clock().Advance(24 * time.Hour)
 		w := s.send(t, http.MethodGet, "/userinfo", "", "", "Authorization", "Bearer "+withOpenID)
 		assert.Equal(t, http.StatusUnauthorized, w.Code)
 		assert.Equal(t, `Bearer error="invalid_token", error_description="The access token expired"`, w.Header().Get("WWW-Authenticate"))
