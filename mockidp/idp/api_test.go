@@ -38,20 +38,19 @@ func newAPIServer(t testing.TB) *apiServer {
 	return newAPIServerFor(t, fixtures.FS, fixtures.DefaultTenant)
 }
 
-// newAPIServerFor serves a tenant file; a tenant that names no key is signed with the default
-// tenant's, which saves generating one per test.
+// newAPIServerFor serves a tenant file with the keys it names; a tenant that names none is
+// signed with the default tenant's key, which saves generating one per test.
 func newAPIServerFor(t testing.TB, fsys fs.FS, name string) *apiServer {
 	t.Helper()
 	ten, err := tenant.Load(fsys, name)
 	require.NoError(t, err)
-	pems := ten.SigningKeys
-	if len(pems) == 0 {
+	var keys *signing.KeySet
+	if len(ten.SigningKeys) == 0 {
 		pem, err := fs.ReadFile(fixtures.FS, "tenant-key.pem")
 		require.NoError(t, err)
-		pems = [][]byte{pem}
+		keys, err = signing.New("localhost", pem)
+		require.NoError(t, err)
 	}
-	keys, err := signing.New("localhost", pems...)
-	require.NoError(t, err)
 	s, err := New(Config{Issuer: testIssuer, Tenant: ten, Keys: keys, Now: func() time.Time { return testStart }})
 	require.NoError(t, err)
 	return &apiServer{Server: s}

@@ -2,7 +2,6 @@ package idp
 
 import (
 	"context"
-	"io/fs"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,7 +15,6 @@ import (
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/tenantless/tenantless/fixtures"
-	"github.com/tenantless/tenantless/mockidp/signing"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -28,11 +26,7 @@ func liveServer(t *testing.T) (*apiServer, *oidc.Provider, context.Context) {
 	issuer := "http://" + srv.Listener.Addr().String() + "/"
 	ten, err := tenant.Load(fixtures.FS, fixtures.DefaultTenant)
 	require.NoError(t, err)
-	pem, err := fs.ReadFile(fixtures.FS, "tenant-key.pem")
-	require.NoError(t, err)
-	keys, err := signing.New("127.0.0.1", pem)
-	require.NoError(t, err)
-	s, err := New(Config{Issuer: issuer, Tenant: ten, Keys: keys, Now: func() time.Time { return testStart }})
+	s, err := New(Config{Issuer: issuer, Tenant: ten, Now: func() time.Time { return testStart }})
 	require.NoError(t, err)
 	srv.Config.Handler = s
 	srv.Start()

@@ -3,7 +3,6 @@ package idp
 import (
 	"crypto/rand"
 	"encoding/base64"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -31,7 +30,10 @@ type Config struct {
 	// Every endpoint is served at Issuer + path, from the origin root.
 	Issuer string
 	Tenant *tenant.Tenant
-	Keys   *signing.KeySet
+	// Keys sign tokens and fill the JWKS. Nil means the tenant's: the keys it names, else one
+	// generated for this Server, which no other Server publishes (tokens it signs stop verifying
+	// when it is gone). A tenant names keys when len(Tenant.SigningKeys) > 0.
+	Keys *signing.KeySet
 	// Logger gets one line per request and the errors clients never see; nil discards.
 	Logger *slog.Logger
 	// Now is the base of the Server's Clock, for every lifetime (codes, sessions, tokens); nil
@@ -64,32 +66,34 @@ type Server struct {
 	mux       *http.ServeMux
 }
 
-// New validates cfg and builds a Server.
+// ConfigError names the Config field New refuses and says what to set instead.
+type ConfigError struct {
+	Field   string
+	Problem string
+}
+
+func (e *ConfigError) Error() string { return "idp: " + e.Field + ": " + e.Problem }
+
+// New validates cfg and builds a Server; a setting that cannot work is a *ConfigError.
 func New(cfg Config) (*Server, error) {
-	if cfg.Issuer == "" {
-		return nil, errors.New("idp: Issuer is empty; set it to the URL the tenant is reached at, e.g. http://localhost:4000/")
-	}
-	u, err := url.Parse(cfg.Issuer)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("idp: Issuer %q must be an absolute http(s) URL", cfg.Issuer)
-	}
-	if !strings.HasSuffix(cfg.Issuer, "/") {
-		return nil, fmt.Errorf("idp: Issuer %q must end with \"/\", as Auth0's does (tokens' iss is compared byte for byte)", cfg.Issuer)
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return nil, fmt.Errorf("idp: Issuer %q must not have a query or fragment", cfg.Issuer)
+	u, err := checkIssuer(cfg.Issuer)
+	if err != nil {
+		return nil, err
 	}
 	if cfg.Tenant == nil {
-		return nil, errors.New("idp: Tenant is nil")
+		return nil, &ConfigError{"Tenant", "is nil; load one with tenant.Load"}
 	}
-	if cfg.Keys == nil {
-		return nil, errors.New("idp: Keys is nil")
+	keys := cfg.Keys
+	if keys == nil {
+		if keys, err = tenantKeys(cfg.Tenant, u.Hostname()); err != nil {
+			return nil, err
+		}
 	}
 	s := &Server{
 		issuer:    cfg.Issuer,
 		issuerURL: u,
 		tenant:    cfg.Tenant,
-		keys:      cfg.Keys,
+		keys:      keys,
 		log:       cfg.Logger,
 		clock:     newClock(cfg.Now),
 		rand:      cfg.Rand,
@@ -117,6 +121,41 @@ func New(cfg Config) (*Server, error) {
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s, nil
+}
+
+// checkIssuer refuses an issuer Auth0 would never have, saying what to use instead: tokens' iss
+// is compared byte for byte, so a missing trailing slash is an error rather than something to fix
+// silently.
+func checkIssuer(issuer string) (*url.URL, error) {
+	const example = "http://localhost:4000/"
+	if issuer == "" {
+		return nil, &ConfigError{"Issuer", "is empty; set it to the URL the tenant is reached at, such as " + example}
+	}
+	u, err := url.Parse(issuer)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, &ConfigError{"Issuer", fmt.Sprintf("%q must be an absolute http(s) URL, such as %s", issuer, example)}
+	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		bare := url.URL{Scheme: u.Scheme, Host: u.Host, Path: u.Path}
+		return nil, &ConfigError{"Issuer", fmt.Sprintf("%q must not have a query or fragment: use %q", issuer, strings.TrimSuffix(bare.String(), "/")+"/")}
+	}
+	if !strings.HasSuffix(issuer, "/") {
+		return nil, &ConfigError{"Issuer", fmt.Sprintf("%q must end with \"/\", as Auth0 issuers do (tokens' iss is compared byte for byte): use %q", issuer, issuer+"/")}
+	}
+	return u, nil
+}
+
+// tenantKeys is the key set of the keys the tenant names, or of one generated when it names none.
+// host is the issuer's, for the certificates' common name.
+func tenantKeys(t *tenant.Tenant, host string) (*signing.KeySet, error) {
+	if len(t.SigningKeys) == 0 {
+		return signing.Generate(host)
+	}
+	keys, err := signing.New(host, t.SigningKeys...)
+	if err != nil {
+		return nil, fmt.Errorf("idp: the tenant's signing keys: %w", err)
+	}
+	return keys, nil
 }
 
 func orDefault(v, def int) int {
