@@ -14,10 +14,10 @@ import (
 // wrong with it, and a command that gets a token. In text format it is a plain block a person
 // can copy from; in JSON it is one record (and one per warning).
 func announce(w io.Writer, logger *slog.Logger, format string, em *emulator, addr string) {
-	t := em.tenant
+	t := em.server.Tenant()
 	issuer := em.server.Issuer()
 	warnings := t.Warnings
-	if em.generatedKey {
+	if em.generatedKey() {
 		warnings = append(warnings, "the tenant names no signing key: one was generated for this run, so tokens will not verify after a restart")
 	}
 	try := clientCredentialsCurl(t, issuer, em.source)

@@ -18,7 +18,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -29,7 +28,6 @@ import (
 
 	"github.com/tenantless/tenantless/fixtures"
 	"github.com/tenantless/tenantless/mockidp/idp"
-	"github.com/tenantless/tenantless/mockidp/signing"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -163,53 +161,30 @@ func (ts tenantSource) load() (*tenant.Tenant, error) {
 	return t, nil
 }
 
-// checkIssuer refuses an issuer Auth0 would never have: tokens' iss is compared byte for byte,
-// so a missing trailing slash is an error rather than something to fix silently.
-func checkIssuer(issuer string) error {
-	u, err := url.Parse(issuer)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("--issuer (MOCKIDP_ISSUER) %q must be an absolute http(s) URL such as %s", issuer, defaultIssuer)
-	}
-	if !strings.HasSuffix(issuer, "/") {
-		return fmt.Errorf("--issuer (MOCKIDP_ISSUER) %q must end with \"/\", as Auth0 issuers do (tokens' iss is compared byte for byte): use %q", issuer, issuer+"/")
-	}
-	return nil
-}
-
-// emulator is what serve and token share: the tenant, its keys and the idp.Server.
+// emulator is what serve and token share: the idp.Server and where its tenant came from.
 type emulator struct {
 	server *idp.Server
-	tenant *tenant.Tenant
 	source tenantSource
-	// generatedKey is set when the tenant names no key and one was made for this process.
-	generatedKey bool
 }
 
 func newEmulator(issuer string, src tenantSource, logger *slog.Logger) (*emulator, error) {
-	if err := checkIssuer(issuer); err != nil {
-		return nil, err
-	}
 	t, err := src.load()
 	if err != nil {
 		return nil, err
 	}
-	u, _ := url.Parse(issuer) // checked above
-	var keys *signing.KeySet
-	generated := len(t.SigningKeys) == 0
-	if generated {
-		keys, err = signing.Generate(u.Hostname())
-	} else {
-		keys, err = signing.New(u.Hostname(), t.SigningKeys...)
+	s, err := idp.New(idp.Config{Issuer: issuer, Tenant: t, Logger: logger})
+	if ce, ok := errors.AsType[*idp.ConfigError](err); ok && ce.Field == "Issuer" {
+		return nil, fmt.Errorf("--issuer (MOCKIDP_ISSUER): %s", ce.Problem)
 	}
 	if err != nil {
 		return nil, err
 	}
-	s, err := idp.New(idp.Config{Issuer: issuer, Tenant: t, Keys: keys, Logger: logger})
-	if err != nil {
-		return nil, err
-	}
-	return &emulator{server: s, tenant: t, source: src, generatedKey: generated}, nil
+	return &emulator{server: s, source: src}, nil
 }
+
+// generatedKey reports that the tenant names no signing key, so idp.New made one for this
+// process alone.
+func (em *emulator) generatedKey() bool { return len(em.server.Tenant().SigningKeys) == 0 }
 
 func serve(ctx context.Context, args []string, env func(string) string, stderr io.Writer) int {
 	fs := newFlagSet("serve", stderr)

@@ -168,9 +168,15 @@ func TestServeRefusesBadConfig(t *testing.T) {
 		err  string
 	}{
 		{"issuer without trailing slash, flag", nil, []string{"--issuer", "http://localhost:4000"},
-			`--issuer (MOCKIDP_ISSUER) "http://localhost:4000" must end with "/", as Auth0 issuers do (tokens' iss is compared byte for byte): use "http://localhost:4000/"`},
-		{"issuer without trailing slash, env", []string{"MOCKIDP_ISSUER", "http://localhost:4000"}, nil, `must end with "/"`},
-		{"relative issuer", nil, []string{"--issuer", "localhost:4000/"}, "must be an absolute http(s) URL"},
+			`mockidp: --issuer (MOCKIDP_ISSUER): "http://localhost:4000" must end with "/", as Auth0 issuers do (tokens' iss is compared byte for byte): use "http://localhost:4000/"` + "\n"},
+		{"issuer without trailing slash, env", []string{"MOCKIDP_ISSUER", "http://localhost:4000"}, nil,
+			`mockidp: --issuer (MOCKIDP_ISSUER): "http://localhost:4000" must end with "/"`},
+		{"relative issuer", nil, []string{"--issuer", "localhost:4000/"},
+			`mockidp: --issuer (MOCKIDP_ISSUER): "localhost:4000/" must be an absolute http(s) URL, such as http://localhost:4000/` + "\n"},
+		{"issuer with a query", nil, []string{"--issuer", "http://localhost:4000/?tenant=a"},
+			`mockidp: --issuer (MOCKIDP_ISSUER): "http://localhost:4000/?tenant=a" must not have a query or fragment: use "http://localhost:4000/"` + "\n"},
+		{"empty issuer", nil, []string{"--issuer", ""},
+			"mockidp: --issuer (MOCKIDP_ISSUER): is empty; set it to the URL the tenant is reached at, such as http://localhost:4000/\n"},
 		{"tenant file with errors", nil, []string{"--tenant", bad}, bad + ":3:15: clients[0].app_type:"},
 		{"missing tenant file", []string{"MOCKIDP_TENANT", filepath.Join(dir, "none.yaml")}, nil, "none.yaml"},
 		{"unusable address", nil, []string{"--addr", "256.0.0.1:1"}, "mockidp: listen tcp"},

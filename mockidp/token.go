@@ -46,7 +46,7 @@ func mintToken(args []string, env func(string) string, stdout, stderr io.Writer)
 		fmt.Fprintf(stderr, "mockidp token: %v\n", err)
 		return 1
 	}
-	if em.generatedKey {
+	if em.generatedKey() {
 		fmt.Fprintln(stderr, "mockidp token: warning: the tenant names no signing key; this token is signed with a key generated for this command, which no running emulator publishes")
 	}
 	resp, err := em.server.MintToken(req)
