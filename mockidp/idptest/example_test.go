@@ -2,6 +2,7 @@ package idptest_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -20,8 +21,8 @@ func ExampleNew() {
 	var t *testing.T // the test's own
 	tenant := idptest.New(t)
 	token := tenant.UserToken(t, "alice@example.com", "https://api.example.com", "read:protected")
-	// Configure the code under test with tenant.Issuer() (JWT validation) or tenant.Domain()
-	// (auth0-spa-js), and call it with "Authorization: Bearer " + token.
+	// Configure the code under test with tenant.Issuer() (JWT validation) or tenant.URL
+	// (auth0-spa-js's domain), and call it with "Authorization: Bearer " + token.
 	_ = token
 }
 
@@ -64,21 +65,23 @@ func ExampleStart() {
 	// Output: demo-m2m@clients read:protected client-credentials
 }
 
-// The issuer ends with "/", as Auth0's does; Domain is what auth0-spa-js's domain option wants.
-func ExampleServer_Domain() {
+// The issuer ends with "/", as Auth0's does: a JWT middleware must expect it byte for byte in
+// iss. URL, without the slash, is what auth0-spa-js's domain option takes.
+func ExampleServer_Issuer() {
 	tenant, err := idptest.Start()
 	if err != nil {
 		panic(err)
 	}
 	defer tenant.Close()
-	fmt.Println(strings.HasPrefix(tenant.Issuer(), "http://127.0.0.1:"), tenant.Domain()+"/" == tenant.Issuer(), tenant.URL == tenant.Domain())
-	// Output: true true true
+	fmt.Println(strings.HasPrefix(tenant.Issuer(), "http://127.0.0.1:"), tenant.URL+"/" == tenant.Issuer())
+	// Output: true true
 }
 
-// With a fixed clock, the tokens' times are known in advance.
+// One Clock for the tenant and the code under test: tokens carry its time, and moving it expires
+// them with no waiting.
 func ExampleWithClock() {
-	at := time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
-	tenant, err := idptest.Start(idptest.WithClock(func() time.Time { return at }))
+	clock := idptest.NewClock(time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC))
+	tenant, err := idptest.Start(idptest.WithClock(clock.Now))
 	if err != nil {
 		panic(err)
 	}
@@ -87,15 +90,62 @@ func ExampleWithClock() {
 	if err != nil {
 		panic(err)
 	}
-	provider, err := oidc.NewProvider(context.Background(), tenant.Issuer())
+	ctx := context.Background()
+	provider, err := oidc.NewProvider(ctx, tenant.Issuer())
 	if err != nil {
 		panic(err)
 	}
-	verifier := provider.Verifier(&oidc.Config{ClientID: "https://api.example.com", Now: func() time.Time { return at }})
-	tok, err := verifier.Verify(context.Background(), resp.AccessToken)
+	verifier := provider.Verifier(&oidc.Config{ClientID: "https://api.example.com", Now: clock.Now})
+	tok, err := verifier.Verify(ctx, resp.AccessToken)
 	if err != nil {
 		panic(err)
 	}
 	fmt.Println(tok.Subject, tok.IssuedAt.UTC(), tok.Expiry.UTC())
-	// Output: auth0|bob 2030-01-02 03:04:05 +0000 UTC 2030-01-02 04:04:05 +0000 UTC
+
+	clock.Advance(2 * time.Hour)
+	_, err = verifier.Verify(ctx, resp.AccessToken)
+	_, expired := errors.AsType[*oidc.TokenExpiredError](err)
+	fmt.Println("expired two hours later:", expired)
+	// Output:
+	// auth0|bob 2030-01-02 03:04:05 +0000 UTC 2030-01-02 04:04:05 +0000 UTC
+	// expired two hours later: true
+}
+
+// The running tenant's own clock, set back two hours, mints a token that expired an hour ago:
+// what a test needs to check that the code under test refuses one.
+func ExampleServer_Clock() {
+	tenant, err := idptest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer tenant.Close()
+	req := idp.MintRequest{User: "alice@example.com", ExpiresIn: time.Hour}
+	tenant.Clock().Advance(-2 * time.Hour)
+	stale, err := tenant.IDP.MintToken(req)
+	if err != nil {
+		panic(err)
+	}
+	tenant.Clock().Reset()
+	fresh, err := tenant.IDP.MintToken(req)
+	if err != nil {
+		panic(err)
+	}
+
+	ctx := context.Background()
+	provider, err := oidc.NewProvider(ctx, tenant.Issuer())
+	if err != nil {
+		panic(err)
+	}
+	verifier := provider.Verifier(&oidc.Config{ClientID: "https://api.example.com"})
+	_, err = verifier.Verify(ctx, stale.AccessToken)
+	_, expired := errors.AsType[*oidc.TokenExpiredError](err)
+	fmt.Println("stale token expired:", expired)
+	tok, err := verifier.Verify(ctx, fresh.AccessToken)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println("fresh token for", tok.Subject)
+	// Output:
+	// stale token expired: true
+	// fresh token for auth0|alice
 }

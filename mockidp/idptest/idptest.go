@@ -11,9 +11,9 @@ package idptest
 
 import (
 	"io/fs"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,14 +22,13 @@ import (
 
 	"github.com/tenantless/tenantless/fixtures"
 	"github.com/tenantless/tenantless/mockidp/idp"
-	"github.com/tenantless/tenantless/mockidp/signing"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
 // Server is a running emulator.
 type Server struct {
 	// URL is the base URL, http://127.0.0.1:port, without a trailing slash (as
-	// httptest.Server.URL).
+	// httptest.Server.URL): what auth0-spa-js's domain option takes.
 	URL string
 	// IDP is the emulator itself, for what the helpers do not cover.
 	IDP  *idp.Server
@@ -40,8 +39,9 @@ type Server struct {
 type Option func(*config)
 
 type config struct {
-	load func() (*tenant.Tenant, error)
-	now  func() time.Time
+	load   func() (*tenant.Tenant, error)
+	now    func() time.Time
+	logger *slog.Logger
 }
 
 // WithTenant serves the tenant file name of fsys instead of the default tenant.
@@ -54,9 +54,17 @@ func WithTenantFile(path string) Option {
 	return WithTenant(os.DirFS(filepath.Dir(path)), filepath.Base(path))
 }
 
-// WithClock sets the emulator's clock, for tokens, codes and sessions.
+// WithClock makes now the emulator's time source for tokens, codes and sessions; Server.Clock
+// can still move the emulator away from it. A Clock's Now, shared with the code under test,
+// keeps both on one time.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) { c.now = now }
+}
+
+// WithLogger gives the emulator a logger: one line per request, and the causes of errors its
+// answers do not tell. By default nothing is logged.
+func WithLogger(logger *slog.Logger) Option {
+	return func(c *config) { c.logger = logger }
 }
 
 // New starts an emulator serving the default tenant (fixtures/tenant.yaml) unless an option
@@ -73,7 +81,8 @@ func New(t testing.TB, opts ...Option) *Server {
 }
 
 // Start is New for code that has no testing.TB, such as examples; the caller must Close the
-// server.
+// server. The emulator signs with the keys the tenant names, or with one generated for this
+// server when it names none.
 func Start(opts ...Option) (*Server, error) {
 	c := config{load: func() (*tenant.Tenant, error) { return tenant.Load(fixtures.FS, fixtures.DefaultTenant) }}
 	for _, o := range opts {
@@ -85,7 +94,7 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	// The listener exists before the handler, so the issuer is known when the emulator is built.
 	hs := httptest.NewUnstartedServer(nil)
-	s, err := newEmulator(t, hs.Listener.Addr().String(), c.now)
+	s, err := idp.New(idp.Config{Issuer: "http://" + hs.Listener.Addr().String() + "/", Tenant: t, Now: c.now, Logger: c.logger})
 	if err != nil {
 		hs.Close()
 		return nil, err
@@ -95,29 +104,13 @@ func Start(opts ...Option) (*Server, error) {
 	return &Server{URL: hs.URL, IDP: s, http: hs}, nil
 }
 
-// newEmulator builds the emulator for a tenant at http://host/, signing with the tenant's key,
-// or with one generated for this server when the tenant names none.
-func newEmulator(t *tenant.Tenant, host string, now func() time.Time) (*idp.Server, error) {
-	issuer := &url.URL{Scheme: "http", Host: host, Path: "/"}
-	var keys *signing.KeySet
-	var err error
-	if len(t.SigningKeys) > 0 {
-		keys, err = signing.New(issuer.Hostname(), t.SigningKeys...)
-	} else {
-		keys, err = signing.Generate(issuer.Hostname())
-	}
-	if err != nil {
-		return nil, err
-	}
-	return idp.New(idp.Config{Issuer: issuer.String(), Tenant: t, Keys: keys, Now: now})
-}
-
 // Issuer is the issuer URL, with Auth0's trailing slash: the `iss` of every token, and what a
 // JWT middleware must expect.
 func (s *Server) Issuer() string { return s.IDP.Issuer() }
 
-// Domain is the issuer without its trailing slash, as auth0-spa-js's `domain` wants it.
-func (s *Server) Domain() string { return strings.TrimSuffix(s.Issuer(), "/") }
+// Clock is the emulator's clock, which a test moves to age the tenant's codes, sessions and
+// tokens, or to mint tokens in the past or the future.
+func (s *Server) Clock() *idp.Clock { return s.IDP.Clock() }
 
 // Client is an HTTP client for the server.
 func (s *Server) Client() *http.Client { return s.http.Client() }

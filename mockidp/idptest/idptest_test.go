@@ -1,9 +1,12 @@
 package idptest
 
 import (
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
@@ -30,7 +33,6 @@ func verify(t *testing.T, s *Server, token, audience string, now func() time.Tim
 func TestNew(t *testing.T) {
 	s := New(t)
 	assert.Equal(t, s.URL+"/", s.Issuer())
-	assert.Equal(t, s.URL, s.Domain())
 	resp, err := s.Client().Get(s.URL + "/healthz")
 	require.NoError(t, err)
 	resp.Body.Close()
@@ -88,6 +90,15 @@ func TestOptions(t *testing.T) {
 		tok := verify(t, s, s.UserToken(t, "u@example.com", ""), "https://a.example.com", nil)
 		assert.Equal(t, "auth0|u", tok.Subject)
 	})
+	t.Run("WithLogger", func(t *testing.T) {
+		var logs syncBuffer
+		s := New(t, WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+		resp, err := s.Client().Get(s.URL + "/healthz")
+		require.NoError(t, err)
+		resp.Body.Close()
+		s.Close() // waits for the request's log line
+		assert.Contains(t, logs.String(), "msg=request method=GET path=/healthz status=200")
+	})
 	t.Run("bad tenant", func(t *testing.T) {
 		_, err := Start(WithTenant(fstest.MapFS{"t.yaml": {Data: []byte("clients: 3\n")}}, "t.yaml"))
 		assert.ErrorContains(t, err, "t.yaml:1:10: clients:")
@@ -95,5 +106,84 @@ func TestOptions(t *testing.T) {
 	t.Run("missing tenant file", func(t *testing.T) {
 		_, err := Start(WithTenantFile(filepath.Join(t.TempDir(), "none.yaml")))
 		assert.ErrorContains(t, err, "none.yaml")
+	})
+}
+
+// syncBuffer is a log destination the test reads while the server may write.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// TestClocks: a Clock given with WithClock drives the emulator as it moves, and the emulator's
+// own clock moves it further without touching the test's.
+func TestClocks(t *testing.T) {
+	start := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	clock := NewClock(start)
+	s := New(t, WithClock(clock.Now))
+	iat := func() time.Time {
+		t.Helper()
+		return verify(t, s, s.ClientToken(t, "demo-m2m", "https://api.example.com"), "https://api.example.com", s.Clock().Now).IssuedAt.UTC()
+	}
+	assert.Equal(t, start, iat())
+
+	clock.Advance(time.Hour)
+	assert.Equal(t, start.Add(time.Hour), iat(), "the emulator follows the test's clock")
+
+	s.Clock().Advance(-3 * time.Hour)
+	assert.Equal(t, start.Add(-2*time.Hour), iat(), "the emulator's own clock moves it further")
+	assert.Equal(t, start.Add(time.Hour), clock.Now(), "the test's clock stays where it was")
+
+	s.Clock().Reset()
+	assert.Equal(t, start.Add(time.Hour), iat(), "back on the test's clock")
+}
+
+func TestClock(t *testing.T) {
+	start := time.Date(2031, 5, 6, 7, 8, 9, 0, time.UTC)
+	tests := []struct {
+		name string
+		move func(c *Clock)
+		want time.Time
+	}{
+		{"stands at its start", func(*Clock) {}, start},
+		{"advance", func(c *Clock) { c.Advance(90 * time.Second) }, start.Add(90 * time.Second)},
+		{"advances add up", func(c *Clock) { c.Advance(time.Hour); c.Advance(-3 * time.Hour) }, start.Add(-2 * time.Hour)},
+		{"set", func(c *Clock) { c.Advance(time.Hour); c.Set(start.AddDate(1, 0, 0)) }, start.AddDate(1, 0, 0)},
+		{"set, then advance", func(c *Clock) { c.Set(start.AddDate(-1, 0, 0)); c.Advance(time.Minute) }, start.AddDate(-1, 0, 0).Add(time.Minute)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := NewClock(start)
+			tt.move(c)
+			assert.Equal(t, tt.want, c.Now())
+			assert.Equal(t, tt.want, c.Now(), "it stands still")
+		})
+	}
+	t.Run("concurrent use", func(t *testing.T) {
+		const goroutines, steps = 8, 500
+		c := NewClock(start)
+		var wg sync.WaitGroup
+		for range goroutines {
+			wg.Go(func() {
+				for range steps {
+					c.Advance(time.Second)
+					_ = c.Now()
+				}
+			})
+		}
+		wg.Wait()
+		assert.Equal(t, start.Add(goroutines*steps*time.Second), c.Now())
 	})
 }
