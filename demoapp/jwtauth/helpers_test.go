@@ -16,6 +16,8 @@ import (
 	jose "github.com/go-jose/go-jose/v4"
 	"github.com/labstack/echo/v4"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tenantless/tenantless/mockidp/idptest"
 )
 
 const (
@@ -42,26 +44,6 @@ func rsaKey(t testing.TB, name string) *rsa.PrivateKey {
 	require.NoError(t, err)
 	rsaKeys[name] = k
 	return k
-}
-
-// clock is the injected time source; tests move it, nothing sleeps.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
 }
 
 // jwksServer is a JWKS endpoint (or an attacker's server) that counts every request it gets.
@@ -137,7 +119,7 @@ func signRaw(t testing.TB, key *rsa.PrivateKey, hash crypto.Hash, header, payloa
 // fixture is a Validator against a test JWKS that publishes the victim key as k1, and an Echo
 // app with routes for each middleware combination.
 type fixture struct {
-	clock *clock
+	clock *idptest.Clock // stands still until a test moves it: nothing sleeps
 	jwks  *jwksServer
 	v     *Validator
 	e     *echo.Echo
@@ -145,7 +127,7 @@ type fixture struct {
 
 func newFixture(t testing.TB, configure ...func(*Config)) *fixture {
 	t.Helper()
-	f := &fixture{clock: newClock(), jwks: newJWKSServer(t)}
+	f := &fixture{clock: idptest.NewClock(time.Date(2026, 3, 14, 15, 9, 26, 0, time.UTC)), jwks: newJWKSServer(t)}
 	f.jwks.publish(t, "", jwk(rsaKey(t, "victim"), victimKID))
 	cfg := Config{Issuer: testIssuer, Audience: testAudience, JWKSURL: f.jwks.URL, Now: f.clock.Now}
 	for _, c := range configure {
