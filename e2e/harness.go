@@ -23,7 +23,6 @@ import (
 	"github.com/tenantless/tenantless/demoapp/api"
 	"github.com/tenantless/tenantless/fixtures"
 	"github.com/tenantless/tenantless/mockidp/idp"
-	"github.com/tenantless/tenantless/mockidp/signing"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -139,40 +138,6 @@ func (e *Env) Client() *http.Client {
 	}
 }
 
-// IDPConfig is what NewIDP needs besides the tenant.
-type IDPConfig struct {
-	Issuer string
-	Tenant Tenant
-	// Now is the emulator's clock; nil means time.Now. A clock set in the past mints tokens
-	// that are already expired, with no waiting.
-	Now    func() time.Time
-	Logger *slog.Logger
-}
-
-// NewIDP loads a tenant and builds an emulator for it, as mockidp's main does. Two emulators
-// with the same tenant and issuer sign with the same key, so tokens of one verify against the
-// other's JWKS.
-func NewIDP(cfg IDPConfig) (*idp.Server, error) {
-	ten, err := tenant.Load(cfg.Tenant.FS, cfg.Tenant.File)
-	if err != nil {
-		return nil, err
-	}
-	u, err := url.Parse(cfg.Issuer)
-	if err != nil {
-		return nil, err
-	}
-	var keys *signing.KeySet
-	if len(ten.SigningKeys) > 0 {
-		keys, err = signing.New(u.Hostname(), ten.SigningKeys...)
-	} else {
-		keys, err = signing.Generate(u.Hostname())
-	}
-	if err != nil {
-		return nil, err
-	}
-	return idp.New(idp.Config{Issuer: cfg.Issuer, Tenant: ten, Keys: keys, Now: cfg.Now, Logger: cfg.Logger})
-}
-
 // StartInProcess serves the emulator and the demo app on httptest servers and closes them when
 // the test ends. The servers are created unstarted, so their ports, and with them the issuer
 // and the app origin, are known before either handler is built.
@@ -191,7 +156,11 @@ func StartInProcess(t testing.TB, ten Tenant) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	emulator, err := NewIDP(IDPConfig{Issuer: issuer, Tenant: ten, Logger: logger.With("server", "mockidp")})
+	loaded, err := tenant.Load(ten.FS, ten.File)
+	if err != nil {
+		t.Fatalf("mockidp: %v", err)
+	}
+	emulator, err := idp.New(idp.Config{Issuer: issuer, Tenant: loaded, Logger: logger.With("server", "mockidp")})
 	if err != nil {
 		t.Fatalf("mockidp: %v", err)
 	}

@@ -147,9 +147,9 @@ func testJWTMiddlewareExpired(t *testing.T, env *Env) {
 	status, _ := callGuarded(t, srv, fresh.AccessToken)
 	require.Equal(t, http.StatusOK, status, "control: the same token minted now is accepted")
 
-	// The same tenant and issuer with a clock two hours back: its token expired an hour ago,
-	// beyond the middleware's minute of leeway, with no waiting.
-	past, err := NewIDP(IDPConfig{Issuer: env.Issuer, Tenant: env.Tenant, Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }})
+	// The same tenant and issuer, so the same key, on a clock two hours back: its token expired
+	// an hour ago, beyond the middleware's minute of leeway, with no waiting.
+	past, err := idp.New(idp.Config{Issuer: env.Issuer, Tenant: env.IDP.Tenant(), Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }})
 	require.NoError(t, err)
 	expired, err := past.MintToken(req)
 	require.NoError(t, err)
