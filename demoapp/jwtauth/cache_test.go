@@ -124,6 +124,8 @@ func TestCacheHitNeedsTheSameKey(t *testing.T) {
 
 	f.jwks.publish(t, "", jwk(rsaKey(t, "other"), victimKID))
 	f.clock.Advance(DefaultKeyTTL)
+	require.Equal(t, http.StatusOK, f.get("/protected", bearer(token)).Code, "the stale set answers while it is refreshed")
+	f.v.keys.settle()
 	refusedToken(t, f, token, errSignature)
 	assert.Equal(t, int64(2), f.jwks.Hits())
 }

@@ -38,12 +38,17 @@
 //     covers the whole token, so nothing else can change.
 //
 // JWKS caching: the key set is fetched on first use from Config.JWKSURL (default Issuer +
-// ".well-known/jwks.json"), kept for the response's Cache-Control max-age clamped to
-// [MinKeyTTL, MaxKeyTTL] (DefaultKeyTTL without one), and refetched when it is stale or when a
-// token names an unknown "kid" — the latter at most once per Config.RefetchInterval, like
-// jwks-rsa's jwksRequestsPerMinute. Concurrent refetches collapse into one HTTP request, which is
-// bounded in time (Config.FetchTimeout) and size (Config.MaxJWKSBytes). After a failed fetch the
-// next attempt waits Config.RefetchInterval.
+// ".well-known/jwks.json") and kept for the response's Cache-Control max-age clamped to
+// [MinKeyTTL, MaxKeyTTL] (DefaultKeyTTL without one). Past that lifetime it is served stale while
+// it is refetched (RFC 5861's stale-while-revalidate): a token whose "kid" is in the cached set is
+// verified at once and the refetch runs in the background, so a slow or hanging JWKS delays no
+// request those keys can answer. A key the refetch no longer finds stops verifying as soon as the
+// refetch ends. Only a request that has no key to use waits for a fetch: the first one, and one
+// whose "kid" is unknown, because that is how a rotation shows up; with a fresh set, such a refetch
+// happens at most once per Config.RefetchInterval, like jwks-rsa's jwksRequestsPerMinute.
+// Concurrent refetches collapse into one HTTP request, which is bounded in time
+// (Config.FetchTimeout, so no background fetch outlives it) and size (Config.MaxJWKSBytes). After a
+// failed fetch the next attempt waits Config.RefetchInterval.
 //
 // Errors follow RFC 6750 §3 and are written in one place: no token → 401 with a bare
 // `Bearer realm="api"` challenge; malformed request → 400 invalid_request; bad token → 401

@@ -19,8 +19,9 @@ import (
 )
 
 // Bounds on how long a fetched key set is used before it is fetched again. Auth0 sends a short
-// max-age; an issuer might send none, zero or ten years. Below MinKeyTTL every busy minute would
-// cost requests a fetch; above MaxKeyTTL a key the issuer revoked would be trusted too long.
+// max-age; an issuer might send none, zero or ten years. Below MinKeyTTL a busy service would keep
+// asking the issuer for its keys; above MaxKeyTTL a key the issuer revoked would be
+// trusted too long.
 const (
 	DefaultKeyTTL = 10 * time.Minute
 	MinKeyTTL     = time.Minute
@@ -56,6 +57,8 @@ type keys struct {
 	expires time.Time
 }
 
+func (k *keys) stale(now time.Time) bool { return !now.Before(k.expires) }
+
 // newKeySet takes a Config whose defaults New has already filled in.
 func newKeySet(cfg Config) *keySet {
 	return &keySet{
@@ -69,16 +72,23 @@ func newKeySet(cfg Config) *keySet {
 	}
 }
 
-// key returns the verification key published under kid. It fetches the key set when there is
-// none yet, when it is stale, or (rate-limited) when kid is unknown, because that is how a key
-// rotation shows up (OpenID Connect Core §10.1.1).
+// key returns the verification key published under kid. A kid in the cached set is answered from
+// it at once; when the set is past its lifetime a fetch starts in the background (RFC 5861 §3,
+// stale-while-revalidate), because those keys were the issuer's a moment ago and a slow JWKS must
+// not make every request wait. The set is fetched and waited for when there is none yet, and when
+// kid is unknown, because that is how a key rotation shows up (OpenID Connect Core §10.1.1): if
+// the set is fresh, at most once per limiter window.
 func (s *keySet) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	now := s.now()
 	set := s.current.Load()
 	switch {
-	case set == nil || !now.Before(set.expires):
+	case set == nil:
 		set = s.refresh(ctx)
-	case set.byID[kid] == nil && s.unknownKID.AllowN(now, 1):
+	case set.byID[kid] != nil:
+		if set.stale(now) {
+			s.start()
+		}
+	case set.stale(now) || s.unknownKID.AllowN(now, 1):
 		set = s.refresh(ctx)
 	}
 	if set == nil {
@@ -90,31 +100,37 @@ func (s *keySet) key(ctx context.Context, kid string) (*rsa.PublicKey, error) {
 	return nil, errUnknownKey
 }
 
-// refresh waits for a fetch, starting one unless one is running or a failed one is too recent,
-// and returns the key set it leaves behind: the new one, or on failure the previous one, which
-// stays in use (a JWKS outage must not log everyone out).
+// refresh waits for a fetch, starting one if start does, and returns the key set it leaves
+// behind: the new one, or on failure the previous one, which stays in use (a JWKS outage must
+// not log everyone out).
 func (s *keySet) refresh(ctx context.Context) *keys {
-	s.mu.Lock()
-	if s.inflight == nil {
-		if s.now().Before(s.retryAt) {
-			s.mu.Unlock()
-			return s.current.Load()
+	if done := s.start(); done != nil {
+		select {
+		case <-done:
+		case <-ctx.Done():
 		}
-		s.inflight = make(chan struct{})
-		go s.fetch(s.inflight)
-	}
-	done := s.inflight
-	s.mu.Unlock()
-
-	select {
-	case <-done:
-	case <-ctx.Done():
 	}
 	return s.current.Load()
 }
 
-// fetch runs detached from any one request, so that a caller that gives up does not fail the
-// fetch for the others waiting on it; s.timeout bounds it instead.
+// start begins a fetch unless one is running or a failed one is too recent, and returns the
+// channel the running fetch closes when it ends, or nil when none runs.
+func (s *keySet) start() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.inflight == nil {
+		if s.now().Before(s.retryAt) {
+			return nil
+		}
+		s.inflight = make(chan struct{})
+		go s.fetch(s.inflight)
+	}
+	return s.inflight
+}
+
+// fetch runs detached from any one request: a caller that gives up must not fail the fetch for
+// the others waiting on it, and a stale set is refetched with nobody waiting. s.timeout bounds
+// it, so no fetch outlives its timeout.
 func (s *keySet) fetch(done chan struct{}) {
 	set, err := s.download()
 

@@ -7,6 +7,9 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -153,6 +156,7 @@ func TestJWKSDownAfterWarmCache(t *testing.T) {
 			f.clock.Advance(DefaultKeyTTL)
 			fresh := f.token(t, nil)
 			assert.Equal(t, http.StatusOK, f.get("/protected", bearer(fresh)).Code)
+			f.v.keys.settle()
 			assert.Equal(t, int64(2), f.jwks.Hits(), "the stale set was refetched once")
 			assert.Equal(t, http.StatusOK, f.get("/protected", bearer(fresh)).Code)
 			assert.Equal(t, int64(2), f.jwks.Hits(), "no refetch before RefetchInterval")
@@ -200,6 +204,7 @@ func TestBrokenJWKSResponses(t *testing.T) {
 			f.jwks.setResponse(tc.respond)
 			f.clock.Advance(DefaultKeyTTL)
 			assert.Equal(t, http.StatusOK, f.get("/protected", bearer(f.token(t, nil))).Code)
+			f.v.keys.settle()
 			assert.Equal(t, http.StatusOK, f.get("/protected", bearer(f.token(t, nil))).Code)
 			assert.Equal(t, 1+tc.hits, f.jwks.Hits(), "one failed refresh, then no retry before RefetchInterval")
 		})
@@ -278,10 +283,17 @@ func TestKIDMissStorm(t *testing.T) {
 	assert.Equal(t, int64(3), f.jwks.Hits())
 }
 
-// A39: a rotation is picked up without a restart: the new key after one refetch, the dropped key
-// refused after the next refresh, even from the verified-token cache.
+// A39: a rotation is picked up without a restart: the new key after one refetch; the dropped key
+// is refused as soon as the refresh that dropped it ends, even from the verified-token cache,
+// and until then the stale set answers for it.
 func TestKeyRotation(t *testing.T) {
-	f := newFixture(t, func(c *Config) { c.TokenCacheTTL = time.Hour })
+	f := newFixture(t, func(c *Config) {
+		c.TokenCacheTTL = time.Hour
+		c.FetchTimeout = 10 * time.Second
+		// The unknown-kid limiter then stays shut after the refetch for k2, so the refusals of k1
+		// below come from the refresh alone.
+		c.RefetchInterval = time.Hour
+	})
 	k1, k2 := rsaKey(t, "victim"), rsaKey(t, "rotated")
 	signed := func(key *rsa.PrivateKey, kid string) string {
 		return signRaw(t, key, crypto.SHA256, `{"alg":"RS256","typ":"JWT","kid":"`+kid+`"}`, mustJSON(t, f.claims()))
@@ -295,10 +307,17 @@ func TestKeyRotation(t *testing.T) {
 	assert.Equal(t, http.StatusOK, f.get("/protected", bearer(byK2)).Code)
 	assert.Equal(t, int64(2), f.jwks.Hits(), "one refetch for the new kid")
 
-	f.jwks.publish(t, "", jwk(k2, rotatedKID))
+	arrived, release := blockJWKS(t, f, jwk(k2, rotatedKID))
 	assert.Equal(t, http.StatusOK, f.get("/protected", bearer(byK1)).Code, "k1 is trusted until the set is refreshed")
 
 	f.clock.Advance(DefaultKeyTTL)
+	assert.Equal(t, http.StatusOK, f.get("/protected", bearer(byK1)).Code, "the stale set answers while it is refreshed")
+	done := f.v.keys.running()
+	require.NotNil(t, done)
+	requireReached(t, arrived, done)
+	assert.Equal(t, http.StatusOK, f.get("/protected", bearer(signed(k1, victimKID))).Code)
+	release()
+	<-done
 	refusedToken(t, f, byK1, errUnknownKey)
 	assert.Equal(t, int64(3), f.jwks.Hits())
 	assert.Equal(t, http.StatusOK, f.get("/protected", bearer(byK2)).Code)
@@ -340,7 +359,163 @@ func TestKeyTTLClamp(t *testing.T) {
 
 			f.clock.Advance(time.Second)
 			require.Equal(t, http.StatusOK, f.get("/protected", bearer(f.token(t, nil))).Code)
+			f.v.keys.settle()
 			assert.Equal(t, int64(2), f.jwks.Hits(), "stale: refetched")
 		})
 	}
+}
+
+// running returns the channel the running fetch closes when it ends, or nil when none runs.
+func (s *keySet) running() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.inflight
+}
+
+// settle waits for the running fetch, if any, to end; the fetch timeout bounds the wait.
+func (s *keySet) settle() {
+	if done := s.running(); done != nil {
+		<-done
+	}
+}
+
+// fetchGoroutines counts the goroutines inside a JWKS download, from their stacks.
+func fetchGoroutines() int {
+	download := runtime.FuncForPC(reflect.ValueOf((*keySet).download).Pointer()).Name()
+	stacks := make([]byte, 4<<20)
+	stacks = stacks[:runtime.Stack(stacks, true)]
+	return strings.Count(string(stacks), download+"(")
+}
+
+// blockJWKS makes f's JWKS hold every request until release is called, then serve keys. arrived
+// receives a value as each request reaches the server.
+func blockJWKS(t *testing.T, f *fixture, keys ...jose.JSONWebKey) (arrived <-chan struct{}, release func()) {
+	t.Helper()
+	body := mustJSON(t, jose.JSONWebKeySet{Keys: keys})
+	arrivals := make(chan struct{}, 64)
+	gate := make(chan struct{})
+	f.jwks.setResponse(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case arrivals <- struct{}{}:
+		default:
+		}
+		select {
+		case <-gate:
+			w.Header().Set("Content-Type", "application/json")
+			_, _ = w.Write([]byte(body))
+		case <-r.Context().Done():
+		}
+	})
+	var once sync.Once
+	release = func() { once.Do(func() { close(gate) }) }
+	// Cleanups run last-in first-out: the server's Close, which waits for its handlers, comes after.
+	t.Cleanup(release)
+	return arrivals, release
+}
+
+// requireReached waits until the running fetch has reached the JWKS server, and fails if it ended
+// first.
+func requireReached(t *testing.T, arrived <-chan struct{}, done <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-arrived:
+	case <-done:
+		t.Fatal("the fetch ended before it reached the JWKS")
+	}
+}
+
+// Past its lifetime the key set still answers for the kids in it, at once, while one refetch
+// runs in the background: a JWKS that hangs costs the requests nothing. The JWKS here holds the
+// refetch until released and the fetch timeout is ten seconds, so a request that waited for the
+// refetch could only be answered after it ended.
+func TestStaleKeysAnswerWhileRefetching(t *testing.T) {
+	for name, cacheSize := range map[string]int{"token cache on": DefaultTokenCacheSize, "token cache off": -1} {
+		t.Run(name, func(t *testing.T) {
+			f := newFixture(t, func(c *Config) { c.FetchTimeout = 10 * time.Second; c.TokenCacheSize = cacheSize })
+			token := f.token(t, nil)
+			require.Equal(t, http.StatusOK, f.get("/protected", bearer(token)).Code)
+			before := fetchGoroutines()
+
+			arrived, release := blockJWKS(t, f, jwk(rsaKey(t, "victim"), victimKID))
+			f.clock.Advance(DefaultKeyTTL)
+			require.Equal(t, http.StatusOK, f.get("/protected", bearer(token)).Code)
+			done := f.v.keys.running()
+			require.NotNil(t, done, "the stale set is being refetched")
+			requireReached(t, arrived, done)
+
+			fresh := make([]string, 20)
+			for i := range fresh {
+				fresh[i] = f.token(t, func(_, c map[string]any) { c["jti"] = strconv.Itoa(i) })
+			}
+			var wg sync.WaitGroup
+			codes := make(chan int, len(fresh))
+			for _, token := range fresh {
+				wg.Go(func() { codes <- f.get("/protected", bearer(token)).Code })
+			}
+			wg.Wait()
+			close(codes)
+			for code := range codes {
+				assert.Equal(t, http.StatusOK, code)
+			}
+			select {
+			case <-done:
+				t.Fatal("the refetch ended before the requests were answered")
+			default:
+			}
+			assert.Equal(t, int64(2), f.jwks.Hits(), "one refetch for all the requests")
+			assert.Equal(t, before+1, fetchGoroutines(), "exactly one fetch in flight")
+
+			release()
+			<-done
+			assert.Equal(t, before, fetchGoroutines(), "no fetch outlives its answer")
+			require.Equal(t, http.StatusOK, f.get("/protected", bearer(token)).Code)
+			assert.Nil(t, f.v.keys.running(), "the refetched set is fresh")
+			assert.Equal(t, int64(2), f.jwks.Hits())
+		})
+	}
+}
+
+// A background refetch that gets no answer ends at FetchTimeout and leaves no goroutine behind;
+// the cached keys stay, and the next attempt waits RefetchInterval.
+func TestBackgroundRefetchEndsAtTimeout(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.FetchTimeout = 100 * time.Millisecond; c.TokenCacheSize = -1 })
+	require.Equal(t, http.StatusOK, f.get("/protected", bearer(f.token(t, nil))).Code)
+	before := fetchGoroutines()
+
+	f.jwks.setResponse(hanging)
+	f.clock.Advance(DefaultKeyTTL)
+	require.Equal(t, http.StatusOK, f.get("/protected", bearer(f.token(t, nil))).Code)
+	done := f.v.keys.running()
+	require.NotNil(t, done)
+	<-done
+	assert.Equal(t, before, fetchGoroutines(), "the timed-out fetch left no goroutine")
+	assert.Equal(t, int64(2), f.jwks.Hits())
+
+	require.Equal(t, http.StatusOK, f.get("/protected", bearer(f.token(t, nil))).Code, "the cached keys stay")
+	assert.Nil(t, f.v.keys.running(), "no refetch before RefetchInterval")
+	assert.Equal(t, int64(2), f.jwks.Hits())
+
+	f.jwks.publish(t, "", jwk(rsaKey(t, "victim"), victimKID))
+	f.clock.Advance(DefaultRefetchInterval)
+	require.Equal(t, http.StatusOK, f.get("/protected", bearer(f.token(t, nil))).Code)
+	f.v.keys.settle()
+	assert.Equal(t, int64(3), f.jwks.Hits())
+	require.Equal(t, http.StatusOK, f.get("/protected", bearer(f.token(t, nil))).Code)
+	assert.Equal(t, int64(3), f.jwks.Hits(), "the set is fresh again")
+}
+
+// A kid the stale set lacks waits for the refetch, which is due anyway, without the unknown-kid
+// limiter's permission: a key published since the last fetch verifies on its first request.
+func TestUnknownKIDInStaleSetWaitsForRefetch(t *testing.T) {
+	f := newFixture(t, func(c *Config) { c.RefetchInterval = time.Hour; c.TokenCacheSize = -1 })
+	k1, k2 := rsaKey(t, "victim"), rsaKey(t, "rotated")
+	require.Equal(t, http.StatusOK, f.get("/protected", bearer(f.token(t, nil))).Code)
+	refusedToken(t, f, f.token(t, func(h, _ map[string]any) { h["kid"] = "made-up" }), errUnknownKey)
+	require.Equal(t, int64(2), f.jwks.Hits(), "the limiter's one refetch is spent for the hour")
+
+	f.jwks.publish(t, "", jwk(k1, victimKID), jwk(k2, rotatedKID))
+	f.clock.Advance(DefaultKeyTTL)
+	byK2 := signRaw(t, k2, crypto.SHA256, `{"alg":"RS256","kid":"`+rotatedKID+`"}`, mustJSON(t, f.claims()))
+	assert.Equal(t, http.StatusOK, f.get("/protected", bearer(byK2)).Code)
+	assert.Equal(t, int64(3), f.jwks.Hits())
 }
