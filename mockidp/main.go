@@ -5,8 +5,10 @@
 //	mockidp token [--user EMAIL|ID] [--client ID] [--audience API] [--scope S] [--expires-in D] [--claim k=v]... [--json]
 //	mockidp check [--tenant FILE]
 //	mockidp healthcheck [--url http://localhost:4000/healthz]
+//	mockidp ca [--path | --bundle] [--ca-dir DIR]
 //
-// Flags fall back to MOCKIDP_ADDR, MOCKIDP_ISSUER and MOCKIDP_TENANT, then to the defaults.
+// Flags fall back to MOCKIDP_ADDR, MOCKIDP_ISSUER, MOCKIDP_TENANT and MOCKIDP_CA_DIR, then to
+// the defaults.
 package main
 
 import (
@@ -60,6 +62,7 @@ commands:
   token        print a signed access token for a user or an application, offline
   check        validate a tenant file and print what it holds
   healthcheck  exit 0 when a running emulator answers on /healthz
+  ca           print the local CA certificate for https issuers (--path: its file; --bundle: with the system roots)
 
 Run "mockidp COMMAND -h" for the flags of a command.
 `
@@ -91,6 +94,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return check(args, env, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args, env, stderr)
+	case "ca":
+		return caCommand(args, env, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
