@@ -2,11 +2,15 @@
 // a tenant described by a Deploy CLI tenant.yaml (by default the embedded demo tenant).
 //
 //	mockidp [serve] [--addr localhost:4000] [--issuer http://localhost:4000/] [--tenant FILE]
+//	                [--ca-dir DIR] [--tls-host NAME]... [--tls-cert FILE --tls-key FILE]
 //	mockidp token [--user EMAIL|ID] [--client ID] [--audience API] [--scope S] [--expires-in D] [--claim k=v]... [--json]
 //	mockidp check [--tenant FILE]
-//	mockidp healthcheck [--url http://localhost:4000/healthz]
+//	mockidp healthcheck [--url http://localhost:4000/healthz] [--ca-dir DIR] [--tls-cert FILE]
+//	mockidp ca [--path | --bundle] [--ca-dir DIR] [--tls-host NAME]...
 //
-// Flags fall back to MOCKIDP_ADDR, MOCKIDP_ISSUER and MOCKIDP_TENANT, then to the defaults.
+// Flags fall back to MOCKIDP_ADDR, MOCKIDP_ISSUER, MOCKIDP_TENANT, MOCKIDP_CA_DIR,
+// MOCKIDP_TLS_CERT and MOCKIDP_TLS_KEY, then to the defaults. An https:// issuer serves https,
+// with a certificate from a local CA (see package localca) unless --tls-cert is given.
 package main
 
 import (
@@ -58,6 +62,7 @@ commands:
   token        print a signed access token for a user or an application, offline
   check        validate a tenant file and print what it holds
   healthcheck  exit 0 when a running emulator answers on /healthz
+  ca           print the local CA certificate for https issuers (--path: its file; --bundle: with the system roots)
 
 Run "mockidp COMMAND -h" for the flags of a command.
 `
@@ -89,6 +94,8 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 		return check(args, env, stdout, stderr)
 	case "healthcheck":
 		return healthcheck(ctx, args, env, stderr)
+	case "ca":
+		return caCommand(args, env, stdout, stderr)
 	case "help":
 		fmt.Fprint(stdout, usage)
 		return 0
@@ -193,6 +200,11 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 	tenantPath := fs.String("tenant", env("MOCKIDP_TENANT"), "tenant YAML file (default: the embedded demo tenant) [MOCKIDP_TENANT]")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	caDir := caDirFlag(fs, env)
+	var tlsHosts hostsFlag
+	fs.Var(&tlsHosts, "tls-host", tlsHostUsage)
+	tlsCert := fs.String("tls-cert", env("MOCKIDP_TLS_CERT"), "PEM certificate (chain) to serve instead of one from the local CA, with --tls-key [MOCKIDP_TLS_CERT]")
+	tlsKey := fs.String("tls-key", env("MOCKIDP_TLS_KEY"), "PEM private key of --tls-cert [MOCKIDP_TLS_KEY]")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
 	}
@@ -201,11 +213,23 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		fmt.Fprintf(stderr, "mockidp: %v\n", err)
 		return 2
 	}
+	tf := tlsFlags{caDir: *caDir, hosts: tlsHosts, certFile: *tlsCert, keyFile: *tlsKey}
+	if err := tf.check(*issuer); err != nil {
+		fmt.Fprintf(stderr, "mockidp: %v\n", err)
+		return 2
+	}
 	src := tenantSource{path: *tenantPath}
 	em, err := newEmulator(*issuer, src, logger)
 	if err != nil {
 		fmt.Fprintf(stderr, "mockidp: %v\n", err)
 		return 1
+	}
+	var st *serverTLS
+	if isHTTPS(*issuer) {
+		if st, err = newServerTLS(*issuer, tf, time.Now()); err != nil {
+			fmt.Fprintf(stderr, "mockidp: %v\n", err)
+			return 1
+		}
 	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
@@ -221,10 +245,19 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	announce(stderr, logger, *logFormat, em, ln.Addr().String())
+	if st != nil {
+		srv.TLSConfig = st.config
+	}
+	announce(stderr, logger, *logFormat, em, ln.Addr().String(), st)
 
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	go func() {
+		if srv.TLSConfig != nil {
+			served <- srv.ServeTLS(ln, "", "")
+			return
+		}
+		served <- srv.Serve(ln)
+	}()
 	select {
 	case err := <-served:
 		logger.Error("server stopped", slog.String("error", err.Error()))

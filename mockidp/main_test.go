@@ -120,7 +120,7 @@ func TestRunUsage(t *testing.T) {
 // TestRunHelp: asking for help prints one line per command on stdout and exits 0; a command
 // that does not exist gets the same list on stderr and exit 2.
 func TestRunHelp(t *testing.T) {
-	commands := []string{"serve", "token", "check", "healthcheck"}
+	commands := []string{"serve", "token", "check", "healthcheck", "ca"}
 	tests := []struct {
 		name string
 		args []string
