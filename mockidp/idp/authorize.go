@@ -305,16 +305,7 @@ func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, r
 		s.authorizeError(w, r, req, newError(http.StatusUnauthorized, "access_denied", "user is blocked"))
 		return
 	}
-	code, err := s.randomString(32)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	grant, err := s.randomString(16)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
+	code := randomString(32)
 	audience := ""
 	if req.API != nil {
 		audience = req.API.Identifier
@@ -331,7 +322,7 @@ func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, r
 		AuthTime:    sess.AuthTime,
 		MaxAge:      req.HasMaxAge,
 		Expires:     s.now().Add(s.codeTTL),
-		Grant:       grant,
+		Grant:       randomString(16),
 	})
 	s.authorizeRespond(w, r, req, authResponse{Code: code, State: req.State})
 }

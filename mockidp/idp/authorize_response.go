@@ -109,11 +109,7 @@ type formPostPage struct {
 // Mode; Auth0's exact markup is unconfirmed, wire spec §2.2). Only its own script may run, and
 // the form may only go to the redirect URI's origin.
 func (s *Server) renderFormPost(w http.ResponseWriter, r *http.Request, redirectURI string, fields []field) {
-	nonce, err := s.randomString(16)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
+	nonce := randomString(16)
 	target, ok := cspSource(redirectURI)
 	if !ok {
 		target = "'none'"

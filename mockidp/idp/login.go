@@ -53,24 +53,10 @@ type pickerUser struct {
 // startLogin parks the request and sends the browser to the login page, as Auth0's New
 // Universal Login does with /u/login?state=<transaction>.
 func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, req *authRequest) {
-	binding, err := s.loginBinding(w, r)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	id, err := s.randomString(24)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	csrf, err := s.randomString(24)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	req.ID, req.CSRF, req.Binding, req.Expires = id, csrf, binding, s.now().Add(loginLifetime)
+	req.ID, req.CSRF, req.Binding = randomString(24), randomString(24), s.loginBinding(w, r)
+	req.Expires = s.now().Add(loginLifetime)
 	s.store.putLogin(req)
-	redirect(w, s.endpoint("u/login")+"?state="+id, http.StatusFound)
+	redirect(w, s.endpoint("u/login")+"?state="+req.ID, http.StatusFound)
 }
 
 // loginTransaction finds the pending request a login page belongs to, in this browser only.
@@ -166,12 +152,7 @@ func (s *Server) loginSucceeded(w http.ResponseWriter, r *http.Request, req *aut
 		s.errorPage(w, r, errLoginUnknown, "")
 		return
 	}
-	sess, err := s.startSession(w, r, user)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	s.completeAuthorization(w, r, req, user, sess)
+	s.completeAuthorization(w, r, req, user, s.startSession(w, r, user))
 }
 
 // renderLogin renders the login page. Its form may post to the origin, and the redirect that

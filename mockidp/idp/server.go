@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -36,8 +35,6 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for every lifetime (codes, sessions, tokens); nil means time.Now.
 	Now func() time.Time
-	// Rand feeds codes, session ids and opaque tokens; nil means crypto/rand.
-	Rand io.Reader
 	// CodeLifetime bounds an authorization code's life (default 60 s).
 	CodeLifetime time.Duration
 	// MaxBodyBytes bounds request bodies (default 64 KiB).
@@ -55,7 +52,6 @@ type Server struct {
 	keys      *signing.KeySet
 	log       *slog.Logger
 	now       func() time.Time
-	rand      io.Reader
 	codeTTL   time.Duration
 	maxBody   int64
 	store     *store
@@ -90,7 +86,6 @@ func New(cfg Config) (*Server, error) {
 		keys:      cfg.Keys,
 		log:       cfg.Logger,
 		now:       cfg.Now,
-		rand:      cfg.Rand,
 		codeTTL:   cfg.CodeLifetime,
 		maxBody:   cfg.MaxBodyBytes,
 	}
@@ -99,9 +94,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.now == nil {
 		s.now = time.Now
-	}
-	if s.rand == nil {
-		s.rand = rand.Reader
 	}
 	if s.codeTTL <= 0 {
 		s.codeTTL = DefaultCodeLifetime
@@ -171,11 +163,10 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// randomString returns n random bytes as unpadded base64url.
-func (s *Server) randomString(n int) (string, error) {
+// randomString returns n random bytes as unpadded base64url. crypto/rand.Read never returns an
+// error: since Go 1.24 it crashes the program instead.
+func randomString(n int) string {
 	b := make([]byte, n)
-	if _, err := io.ReadFull(s.rand, b); err != nil {
-		return "", fmt.Errorf("idp: random: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }

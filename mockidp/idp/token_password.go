@@ -64,13 +64,9 @@ func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*Tok
 	if e != nil {
 		return nil, e
 	}
-	grant, err := s.randomString(16)
-	if err != nil {
-		return nil, err
-	}
 	return s.mint(issue{
 		Client: c, User: u, API: api, Scope: grantedScope(p["scope"], c, u, api),
-		GTY: gtyPassword, Grant: grant,
+		GTY: gtyPassword, Grant: randomString(16),
 	})
 }
 
