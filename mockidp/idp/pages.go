@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"html/template"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -80,16 +79,14 @@ type errorPageData struct {
 // errorPage is the answer when no redirect is allowed (untrusted client or redirect URI, bad
 // logout URL, expired login): Auth0's "error: description" text on a page of its own.
 func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, e *oauthError, detail string) {
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "error page",
-		slog.String("path", r.URL.Path), slog.String("error", e.Code), slog.String("error_description", e.Description))
+	record(r, e)
 	s.renderPage(w, r, e.Status, "error.html", pageCSP(),
 		errorPageData{Error: e.Code, Description: e.Description, Detail: detail})
 }
 
-// internalError logs err and answers 500 without its text, which never reaches a client.
+// internalError answers 500 without err's text, which only the log gets.
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.LogAttrs(r.Context(), slog.LevelError, "internal error",
-		slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+	record(r, serverError(err))
 	w.Header().Set("Cache-Control", "no-store")
 	http.Error(w, "server_error: the emulator failed; see its log", http.StatusInternalServerError)
 }

@@ -30,10 +30,11 @@ func (s *Server) apiRoutes() {
 }
 
 // methodNotAllowed answers any other method with 405 and the Allow header (RFC 9110 §15.5.6),
-// as JSON like every other API error (S30: GET /oauth/token).
+// as JSON like every other API error.
 func methodNotAllowed(allowed string) http.HandlerFunc {
-	return func(w http.ResponseWriter, _ *http.Request) {
+	refusal := newError(http.StatusMethodNotAllowed, "invalid_request", "Method not allowed; use "+allowed)
+	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allowed)
-		writeError(w, newError(http.StatusMethodNotAllowed, "invalid_request", "Method not allowed; use "+allowed))
+		writeError(w, r, refusal)
 	}
 }

@@ -130,17 +130,27 @@ func (s *Server) Keys() *signing.KeySet { return s.keys }
 // endpoint is the absolute URL of a path on this tenant.
 func (s *Server) endpoint(path string) string { return s.issuer + strings.TrimPrefix(path, "/") }
 
-// ServeHTTP logs one line per request around the routed handler.
+// ServeHTTP logs one line per request around the routed handler. A failed request's line
+// also names the error and its cause (errors.go); an internal failure's is at error level.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	s.mux.ServeHTTP(rec, r)
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+	var out outcome
+	s.mux.ServeHTTP(rec, withOutcome(r, &out))
+	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", rec.status),
 		slog.Duration("latency", time.Since(start)),
-	)
+	}
+	if out.code != "" {
+		attrs = append(attrs, slog.String("error", out.code), slog.String("cause", out.cause))
+	}
+	level := slog.LevelInfo
+	if rec.status == http.StatusInternalServerError {
+		level = slog.LevelError
+	}
+	s.log.LogAttrs(r.Context(), level, "request", attrs...)
 }
 
 type statusRecorder struct {
