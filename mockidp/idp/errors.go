@@ -24,6 +24,7 @@ type oauthError struct {
 
 	cause     string // for the log; the description stands in when it says why by itself
 	challenge string // the WWW-Authenticate challenge that goes with the answer (RFC 9110 §11.6.1)
+	detail    string // extra context the error page shows under the error
 }
 
 func (e *oauthError) Error() string { return e.Code + ": " + e.Description }
@@ -43,6 +44,13 @@ func (e *oauthError) because(cause string) *oauthError {
 func (e *oauthError) withChallenge(challenge string) *oauthError {
 	c := *e
 	c.challenge = challenge
+	return &c
+}
+
+// withDetail returns a copy of e whose error page adds detail.
+func (e *oauthError) withDetail(detail string) *oauthError {
+	c := *e
+	c.detail = detail
 	return &c
 }
 

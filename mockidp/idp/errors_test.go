@@ -5,10 +5,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"html"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"testing/fstest"
@@ -313,6 +315,144 @@ func TestJSONErrorCauses(t *testing.T) {
 	}
 }
 
+// TestBrowserErrorCauses does the same for the browser endpoints, whose errors are a page or a
+// redirect back to the application: the answer is unchanged, the log line says why.
+func TestBrowserErrorCauses(t *testing.T) {
+	loginPage := func(t *testing.T, s *apiServer) (*browser, string, url.Values) {
+		b := newBrowser(t, s)
+		_, action, fields := b.openLogin(spaAuthorize(testIssuer))
+		return b, action, fields
+	}
+	submit := func(username, password string) func(*testing.T, *apiServer) page {
+		return func(t *testing.T, s *apiServer) page {
+			b, action, fields := loginPage(t, s)
+			fields.Set("username", username)
+			fields.Set("password", password)
+			return b.post(action, fields)
+		}
+	}
+	// withSession is a browser holding a session that logged in at authTime as user.
+	withSession := func(t *testing.T, s *apiServer, user string, authTime time.Time) *browser {
+		b := newBrowser(t, s)
+		const secret = "a-session-cookie-secret-for-the-test"
+		s.store.putSession(&session{ID: sessionID(secret), UserID: user, AuthTime: authTime,
+			Expires: testStart.Add(time.Hour), IdleExpires: testStart.Add(time.Hour)})
+		u, err := url.Parse(testIssuer)
+		require.NoError(t, err)
+		b.client.Jar.SetCookies(u, []*http.Cookie{{Name: sessionCookie, Value: secret, Path: "/"}})
+		return b
+	}
+	get := func(rawURL string) func(*testing.T, *apiServer) page {
+		return func(t *testing.T, s *apiServer) page { return newBrowser(t, s).get(rawURL) }
+	}
+	notInLogoutURLs := func(param, value string) string {
+		return `The "` + param + `" querystring parameter "` + value + `" is not defined as a valid URL in "Allowed Logout URLs".`
+	}
+	tests := []struct {
+		name  string
+		visit func(*testing.T, *apiServer) page
+		// status is the answer's; a 302 must carry shows as its error_description, any other
+		// answer must show it on its page.
+		status int
+		shows  string
+		code   string
+		cause  string
+	}{
+		{name: "callback not registered", visit: get(spaAuthorize(testIssuer, "redirect_uri", "https://evil.example/cb")),
+			status: 400, shows: "Callback URL mismatch. The provided redirect_uri is not in the list of allowed callback URLs.",
+			code: "unauthorized_client", cause: "redirect_uri is not among client demo-spa's callbacks"},
+		{name: "silent, no session", visit: get(spaAuthorize(testIssuer, "prompt", "none")),
+			status: 302, shows: "Login required", code: "login_required", cause: "no SSO session in this browser"},
+		{name: "silent, session older than max_age", visit: func(t *testing.T, s *apiServer) page {
+			return withSession(t, s, "auth0|alice", testStart.Add(-time.Hour)).get(spaAuthorize(testIssuer, "prompt", "none", "max_age", "60"))
+		}, status: 302, shows: "Login required", code: "login_required", cause: "the SSO session's login is older than max_age"},
+		{name: "silent, session of a user gone", visit: func(t *testing.T, s *apiServer) page {
+			return withSession(t, s, "auth0|gone", testStart).get(spaAuthorize(testIssuer, "prompt", "none"))
+		}, status: 302, shows: "Login required", code: "login_required", cause: "the SSO session's user is no longer in the tenant"},
+
+		{name: "login, wrong password", visit: submit("alice@example.com", "wrong"),
+			status: 400, shows: "Wrong email or password.", code: "invalid_grant", cause: "wrong password"},
+		{name: "login, no such user", visit: submit("nobody@example.com", "x"),
+			status: 400, shows: "Wrong email or password.", code: "invalid_grant", cause: "no user with that login"},
+		{name: "login, password missing", visit: submit("alice@example.com", ""),
+			status: 400, shows: "Enter your email address and password.", code: "invalid_request", cause: "password missing"},
+		{name: "login, transaction unknown", visit: get(testIssuer + "u/login?state=no-such-transaction"),
+			status: 400, shows: errLoginUnknown.Description, code: "invalid_request", cause: "login transaction unknown or expired"},
+		{name: "login, another browser", visit: func(t *testing.T, s *apiServer) page {
+			r := newBrowser(t, s).get(spaAuthorize(testIssuer))
+			require.NotNil(t, r.Location)
+			return newBrowser(t, s).get(r.Location.String())
+		}, status: 400, shows: errLoginUnknown.Description, code: "invalid_request", cause: "login cookie missing or from another browser"},
+		{name: "login, CSRF token missing", visit: func(t *testing.T, s *apiServer) page {
+			b, action, fields := loginPage(t, s)
+			fields.Del("_csrf")
+			return b.post(action, fields)
+		}, status: 403, shows: "The login form's CSRF token is invalid.", code: "access_denied", cause: "_csrf missing"},
+		{name: "login, CSRF token wrong", visit: func(t *testing.T, s *apiServer) page {
+			b, action, fields := loginPage(t, s)
+			fields.Set("_csrf", "forged")
+			return b.post(action, fields)
+		}, status: 403, shows: "The login form's CSRF token is invalid.", code: "access_denied", cause: "_csrf is not the login page's"},
+		{name: "login, posted from another site", visit: func(t *testing.T, s *apiServer) page {
+			b, action, fields := loginPage(t, s)
+			return b.post(action, fields, "Sec-Fetch-Site", "cross-site")
+		}, status: 403, shows: "Cross-site login requests are refused.", code: "access_denied",
+			cause: "cross-origin request detected from Sec-Fetch-Site header"},
+		{name: "login, form over the size limit", visit: func(t *testing.T, s *apiServer) page {
+			b, action, fields := loginPage(t, s)
+			fields.Set("password", strings.Repeat("p", DefaultMaxBodyBytes))
+			return b.post(action, fields)
+		}, status: 400, shows: "The login form could not be read.", code: "invalid_request", cause: "form body over the size limit"},
+
+		{name: "logout, returnTo not the client's", visit: get(testIssuer + "v2/logout?client_id=demo-spa&returnTo=" + url.QueryEscape("https://evil.example/")),
+			status: 400, shows: notInLogoutURLs("returnTo", "https://evil.example/"), code: "invalid_request",
+			cause: "returnTo is not in client demo-spa's allowed_logout_urls"},
+		{name: "logout, returnTo not the tenant's", visit: get(testIssuer + "v2/logout?returnTo=" + url.QueryEscape("https://evil.example/")),
+			status: 400, shows: notInLogoutURLs("returnTo", "https://evil.example/"), code: "invalid_request",
+			cause: "returnTo is not in the tenant's allowed_logout_urls (no client_id)"},
+		{name: "logout, id_token_hint of another key", visit: func(t *testing.T, s *apiServer) page {
+			other, err := signing.Generate("localhost")
+			require.NoError(t, err)
+			hint := signed(t, other, map[string]any{"iss": testIssuer, "sub": "auth0|alice", "aud": spaClient})
+			return newBrowser(t, s).get(testIssuer + "oidc/logout?id_token_hint=" + hint)
+		}, status: 400, shows: errBadHint.Description, code: "invalid_request",
+			cause: "id_token_hint signature or format: " + signing.ErrUnknownKey.Error()},
+		{name: "logout, id_token_hint of another issuer", visit: func(t *testing.T, s *apiServer) page {
+			hint := signed(t, s.keys, map[string]any{"iss": "https://other.example.com/", "sub": "auth0|alice", "aud": spaClient})
+			return newBrowser(t, s).get(testIssuer + "oidc/logout?id_token_hint=" + hint)
+		}, status: 400, shows: errBadHint.Description, code: "invalid_request", cause: "id_token_hint iss is not this tenant's issuer"},
+		{name: "logout, id_token_hint without aud", visit: func(t *testing.T, s *apiServer) page {
+			hint := signed(t, s.keys, map[string]any{"iss": testIssuer, "sub": "auth0|alice"})
+			return newBrowser(t, s).get(testIssuer + "oidc/logout?id_token_hint=" + hint)
+		}, status: 400, shows: errBadHint.Description, code: "invalid_request", cause: "id_token_hint has no aud"},
+		{name: "logout, post_logout_redirect_uri not the client's", visit: get(testIssuer + "oidc/logout?client_id=demo-spa&post_logout_redirect_uri=" + url.QueryEscape("https://evil.example/")),
+			status: 400, shows: notInLogoutURLs("post_logout_redirect_uri", "https://evil.example/"), code: "invalid_request",
+			cause: "post_logout_redirect_uri is not in client demo-spa's allowed_logout_urls"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, logs := newLoggedServer(t, fixtures.FS, fixtures.DefaultTenant)
+			p := tt.visit(t, s)
+			require.Equal(t, tt.status, p.Status, p.Body)
+			if tt.status == http.StatusFound {
+				require.NotNil(t, p.Location)
+				assert.Equal(t, tt.code, p.Location.Query().Get("error"))
+				assert.Equal(t, tt.shows, p.Location.Query().Get("error_description"))
+				assert.Equal(t, spaState, p.Location.Query().Get("state"))
+			} else {
+				assert.Nil(t, p.Location)
+				assertPageHeaders(t, p)
+				assert.Contains(t, p.Body, html.EscapeString(tt.shows))
+			}
+			assertCause(t, logs, tt.code, tt.cause)
+			assert.NotContains(t, p.Body, html.EscapeString(tt.cause), "a cause never reaches the browser")
+			if p.Location != nil {
+				assert.NotContains(t, p.Location.String(), url.QueryEscape(tt.cause))
+			}
+		})
+	}
+}
+
 // TestInternalErrorIsLoggedNotSent: a failure that is not a protocol error reaches the client
 // as a bare server_error, its text only the log, on an error-level request line.
 func TestInternalErrorIsLoggedNotSent(t *testing.T) {
@@ -332,7 +472,7 @@ func TestInternalErrorIsLoggedNotSent(t *testing.T) {
 			s, logs := newLoggedServer(t, fixtures.FS, fixtures.DefaultTenant)
 			h := tt.handler
 			if h == nil {
-				h = func(w http.ResponseWriter, r *http.Request) { s.internalError(w, r, failure) }
+				h = s.browser(func(http.ResponseWriter, *http.Request) error { return failure })
 			}
 			s.mux.HandleFunc("POST /failing", h)
 			w := s.post(t, "/failing", "")
