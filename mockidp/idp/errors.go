@@ -82,12 +82,14 @@ func record(r *http.Request, e *oauthError) {
 	}
 }
 
-// writeJSON writes v with the headers every token-endpoint answer carries (RFC 6749 §5.1).
+// writeJSON writes v with the headers every token-endpoint answer carries (RFC 6749 §5.1), and
+// nosniff so that no browser reads a reflected value as anything but JSON.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")
+	h.Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)
 	// The status line is out; a failed write can only be a gone client.
 	_ = json.NewEncoder(w).Encode(v)

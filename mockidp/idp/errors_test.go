@@ -479,6 +479,7 @@ func TestInternalErrorIsLoggedNotSent(t *testing.T) {
 			assert.Equal(t, http.StatusInternalServerError, w.Code)
 			assert.Equal(t, tt.body, w.Body.String())
 			assert.Equal(t, tt.ctype, w.Header().Get("Content-Type"))
+			assert.Equal(t, "nosniff", w.Header().Get("X-Content-Type-Options"))
 			line := lastRequestLine(t, logs)
 			assert.Equal(t, "ERROR", line["level"])
 			assert.Equal(t, "server_error", line["error"])

@@ -35,7 +35,8 @@ func (s *Server) routes() {
 }
 
 // router registers "METHOD /path" patterns and remembers each path's methods, so that every
-// path answers the others with a JSON 405 and its Allow list.
+// path answers the others with 405 and its Allow list, and a path nobody registered gets a
+// JSON 404 rather than the mux's plain text.
 type router struct {
 	mux     *http.ServeMux
 	cors    *corsPolicy
@@ -71,6 +72,7 @@ func (rt *router) finish() {
 		}
 		rt.mux.HandleFunc(path, methodNotAllowed(allowed))
 	}
+	rt.mux.HandleFunc("/", notFound)
 }
 
 // methodNotAllowed answers another method on a served path with 405 and the Allow header (RFC
@@ -82,3 +84,12 @@ func methodNotAllowed(allowed string) http.HandlerFunc {
 		writeError(w, r, refusal)
 	}
 }
+
+// errNotFound answers a path the emulator does not serve. What Auth0 answers for a path it does
+// not have is not public: its Authentication API documents a 404 only as endpoint_disabled, for
+// an endpoint a tenant turned off (auth0/docs articles/api/authentication/errors/_errors.md).
+// The emulator answers in that JSON shape, with the standard name of the status (RFC 9110
+// §15.5.5) as the code, so that a client reads a protocol error instead of the mux's text.
+var errNotFound = newError(http.StatusNotFound, "not_found", "Not Found: the tenant has no endpoint at this path")
+
+func notFound(w http.ResponseWriter, r *http.Request) { writeError(w, r, errNotFound) }
