@@ -119,12 +119,14 @@ func assertError(t testing.TB, w *httptest.ResponseRecorder, status int, code st
 	}
 }
 
-// assertTokenHeaders checks what every token-endpoint answer carries (RFC 6749 §5.1, S33).
+// assertTokenHeaders checks what every token-endpoint answer and every JSON error carries (RFC
+// 6749 §5.1), nosniff included.
 func assertTokenHeaders(t testing.TB, w *httptest.ResponseRecorder) {
 	t.Helper()
 	assert.Equal(t, "application/json; charset=utf-8", w.Header().Get("Content-Type"))
 	assert.Equal(t, "no-store", w.Header().Get("Cache-Control"))
 	assert.Equal(t, "no-cache", w.Header().Get("Pragma"))
+	assert.Equal(t, "nosniff", w.Header().Get("X-Content-Type-Options"))
 }
 
 // claimsOf verifies a token with the server's keys and returns its claims.

@@ -73,40 +73,57 @@ type authRequest struct {
 
 // authorize is GET /authorize: parse, decide which errors may redirect, validate, then either
 // answer at once from the SSO session or send the browser to the login page.
-func (s *Server) authorize(w http.ResponseWriter, r *http.Request) {
+func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
 	if len(r.URL.RawQuery) > maxAuthorizeQuery {
-		s.errorPage(w, r, newError(http.StatusRequestURITooLong, "invalid_request", "The request is too long."), "")
-		return
+		return newError(http.StatusRequestURITooLong, "invalid_request", "The request is too long.")
 	}
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		s.errorPage(w, r, newError(http.StatusBadRequest, "invalid_request", "The query string could not be parsed."), "")
-		return
+		return newError(http.StatusBadRequest, "invalid_request", "The query string could not be parsed.")
 	}
-	req, pageErr, detail := s.authorizeTarget(q)
-	if pageErr != nil {
-		s.errorPage(w, r, pageErr, detail)
-		return
+	req, e := s.authorizeTarget(q)
+	if e != nil {
+		return e
 	}
 	if e := s.validateAuthorize(q, req); e != nil {
-		s.authorizeError(w, r, req, e)
-		return
+		return req.fail(e)
 	}
 
-	if sess := s.currentSession(r); sess != nil && !req.PromptLogin && s.fresh(req, sess) {
-		if user, ok := s.tenant.User(sess.UserID); ok {
-			s.completeAuthorization(w, r, req, user, sess)
-			return
-		}
+	sess := s.currentSession(r)
+	user, why := s.sessionUser(req, sess)
+	if user != nil {
+		return s.completeAuthorization(w, r, req, user, sess)
 	}
 	// A silent request never renders a page: the login page forbids framing, so a hidden
-	// iframe would hang until auth0-spa-js's 60 s timeout (wire spec §2.3).
+	// iframe would hang until auth0-spa-js's 60 s timeout (auth0/auth0-react#783).
 	if req.PromptNone {
-		s.authorizeError(w, r, req, newError(http.StatusBadRequest, "login_required", "Login required"))
-		return
+		return req.fail(errLoginRequired.because(why))
 	}
 	s.startLogin(w, r, req)
+	return nil
 }
+
+// sessionUser is the user of the browser's SSO session if the session may answer req without a
+// login, and otherwise why it may not.
+func (s *Server) sessionUser(req *authRequest, sess *session) (*tenant.User, string) {
+	switch {
+	case sess == nil:
+		return nil, "no SSO session in this browser"
+	case req.PromptLogin:
+		return nil, "prompt=login asks for a new login"
+	case !s.fresh(req, sess):
+		return nil, "the SSO session's login is older than max_age"
+	}
+	user, ok := s.tenant.User(sess.UserID)
+	if !ok {
+		return nil, "the SSO session's user is no longer in the tenant"
+	}
+	return user, ""
+}
+
+// errLoginRequired is Auth0's answer to prompt=none without a usable session
+// (auth0/auth0-spa-js#345).
+var errLoginRequired = newError(http.StatusBadRequest, "login_required", "Login required")
 
 // fresh reports whether the session's login is recent enough for max_age (OIDC Core §3.1.2.1:
 // past max_age seconds the user must authenticate again).
@@ -116,33 +133,34 @@ func (s *Server) fresh(req *authRequest, sess *session) bool {
 
 // authorizeTarget checks what must hold before any error may be sent to the redirect URI: a
 // known client and a redirect URI registered for it, byte for byte (RFC 6749 §4.1.2.1, RFC 9700
-// §4.1). Failures are an error page, never a redirect; detail is extra context for that page.
-func (s *Server) authorizeTarget(q url.Values) (*authRequest, *oauthError, string) {
+// §4.1). Its errors are shown on an error page, never redirected.
+func (s *Server) authorizeTarget(q url.Values) (*authRequest, *oauthError) {
 	clientID, ok := single(q, "client_id")
 	if !ok {
-		return nil, newError(http.StatusBadRequest, "invalid_request", "Parameter 'client_id' must not be repeated."), ""
+		return nil, newError(http.StatusBadRequest, "invalid_request", "Parameter 'client_id' must not be repeated.")
 	}
 	if clientID == "" {
-		return nil, newError(http.StatusBadRequest, "invalid_request", "Missing required parameter: client_id"), ""
+		return nil, newError(http.StatusBadRequest, "invalid_request", "Missing required parameter: client_id")
 	}
 	client, found := s.tenant.Client(clientID)
 	if !found {
-		return nil, newError(http.StatusBadRequest, "invalid_request", "Unknown client: "+clientID), ""
+		return nil, newError(http.StatusBadRequest, "invalid_request", "Unknown client: "+clientID)
 	}
 	redirectURI, ok := single(q, "redirect_uri")
 	if !ok {
-		return nil, newError(http.StatusBadRequest, "invalid_request", "Parameter 'redirect_uri' must not be repeated."), ""
+		return nil, newError(http.StatusBadRequest, "invalid_request", "Parameter 'redirect_uri' must not be repeated.")
 	}
 	// Auth0 falls back to a default callback; the emulator requires the parameter, as OAuth 2.1
 	// and the conformance suite do, so a missing one is caught in development.
 	if redirectURI == "" {
-		return nil, newError(http.StatusBadRequest, "invalid_request", "Missing required parameter: redirect_uri"), ""
+		return nil, newError(http.StatusBadRequest, "invalid_request", "Missing required parameter: redirect_uri")
 	}
+	detail := "redirect_uri: " + redirectURI
 	if !slices.Contains(client.Callbacks, redirectURI) {
-		return nil, errCallbackMismatch, "redirect_uri: " + redirectURI
+		return nil, errCallbackMismatch.because("redirect_uri is not among client " + clientID + "'s callbacks").withDetail(detail)
 	}
 	if e := usableRedirect(redirectURI); e != nil {
-		return nil, e, "redirect_uri: " + redirectURI
+		return nil, e.withDetail(detail)
 	}
 
 	req := &authRequest{Client: client, RedirectURI: redirectURI, ResponseMode: defaultMode(q)}
@@ -152,12 +170,12 @@ func (s *Server) authorizeTarget(q url.Values) (*authRequest, *oauthError, strin
 	}
 	if req.ResponseMode == modeWebMessage {
 		if e := webMessageTarget(client, redirectURI); e != nil {
-			return nil, e, "redirect_uri: " + redirectURI
+			return nil, e.withDetail(detail)
 		}
 	}
 	// A repeated state is not echoed: which copy would be the client's is unknowable.
 	req.State, _ = single(q, "state")
-	return req, nil, ""
+	return req, nil
 }
 
 // usableRedirect refuses a registered callback whose scheme would run script instead of
@@ -300,21 +318,11 @@ func isChallenge(s string) bool {
 }
 
 // completeAuthorization issues a code for a logged-in user and answers in the response mode.
-func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User, sess *session) {
+func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User, sess *session) error {
 	if user.Blocked {
-		s.authorizeError(w, r, req, newError(http.StatusUnauthorized, "access_denied", "user is blocked"))
-		return
+		return req.fail(newError(http.StatusUnauthorized, "access_denied", "user is blocked"))
 	}
-	code, err := s.randomString(32)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	grant, err := s.randomString(16)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
+	code := randomString(32)
 	audience := ""
 	if req.API != nil {
 		audience = req.API.Identifier
@@ -331,7 +339,8 @@ func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, r
 		AuthTime:    sess.AuthTime,
 		MaxAge:      req.HasMaxAge,
 		Expires:     s.now().Add(s.codeTTL),
-		Grant:       grant,
+		Grant:       randomString(16),
 	})
 	s.authorizeRespond(w, r, req, authResponse{Code: code, State: req.State})
+	return nil
 }

@@ -50,10 +50,18 @@ func (a authResponse) encode() string {
 	return b.String()
 }
 
-// authorizeError sends a protocol error to the trusted redirect URI, with the request's state.
-func (s *Server) authorizeError(w http.ResponseWriter, r *http.Request, req *authRequest, e *oauthError) {
-	s.authorizeRespond(w, r, req, authResponse{Error: e.Code, ErrorDescription: e.Description, State: req.State})
+// redirectError is an /authorize error that goes back to the application: the request's client
+// and redirect URI are trusted (authorizeTarget), so the error travels to the redirect URI in
+// the response mode, with the request's state (RFC 6749 §4.1.2.1).
+type redirectError struct {
+	req *authRequest
+	err *oauthError
 }
+
+func (e *redirectError) Error() string { return e.err.Error() }
+
+// fail is e, sent back to the application that made the request.
+func (req *authRequest) fail(e *oauthError) error { return &redirectError{req: req, err: e} }
 
 // authorizeRespond delivers a response in the request's response mode. Redirects answering the
 // login form's POST are 303 so the browser follows with GET and never re-posts the password
@@ -109,11 +117,7 @@ type formPostPage struct {
 // Mode; Auth0's exact markup is unconfirmed, wire spec §2.2). Only its own script may run, and
 // the form may only go to the redirect URI's origin.
 func (s *Server) renderFormPost(w http.ResponseWriter, r *http.Request, redirectURI string, fields []field) {
-	nonce, err := s.randomString(16)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
+	nonce := randomString(16)
 	target, ok := cspSource(redirectURI)
 	if !ok {
 		target = "'none'"

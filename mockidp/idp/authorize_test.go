@@ -397,7 +397,7 @@ func TestAuthorizeCodeBinding(t *testing.T) {
 	code := codeOf(t, p, spaCallback, spaState)
 	sid := sessionID(p.cookie(sessionCookie).Value)
 
-	c := s.store.takeCode(code, s.Clock().Now())
+	c, _ := s.store.takeCode(code, s.Clock().Now())
 	require.NotNil(t, c)
 	assert.Equal(t, &authCode{
 		ClientID: spaClient, RedirectURI: spaCallback, Challenge: testChallenge,
@@ -409,7 +409,7 @@ func TestAuthorizeCodeBinding(t *testing.T) {
 
 	// bob holds no permission on the API: with RBAC on, read:protected is not granted.
 	p = newBrowser(t, s).login(spaAuthorize(testIssuer, "scope", "openid read:protected"), "bob@example.com", "bob-password")
-	c = s.store.takeCode(codeOf(t, p, spaCallback, spaState), s.Clock().Now())
+	c, _ = s.store.takeCode(codeOf(t, p, spaCallback, spaState), s.Clock().Now())
 	require.NotNil(t, c)
 	assert.Equal(t, "openid", c.Scope)
 	assert.False(t, c.MaxAge)

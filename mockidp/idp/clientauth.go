@@ -33,13 +33,7 @@ var unknownClientSecret = []byte("no such client, but the comparison still runs"
 //
 // failure is the error for bad credentials, which differs by endpoint. When the credentials
 // came in an Authorization: Basic header, the failure carries a Basic challenge (RFC 7617).
-func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request, p params, failure *oauthError) (*tenant.Client, *oauthError) {
-	fail := func(basic bool) (*tenant.Client, *oauthError) {
-		if basic {
-			w.Header().Set("WWW-Authenticate", `Basic realm="`+s.issuerURL.Host+`"`)
-		}
-		return nil, failure
-	}
+func (s *Server) authenticateClient(r *http.Request, p params, failure *oauthError) (*tenant.Client, *oauthError) {
 	authz := r.Header.Values("Authorization")
 	if len(authz) > 1 {
 		return nil, newError(http.StatusBadRequest, "invalid_request", "Authorization header is repeated")
@@ -47,12 +41,13 @@ func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request, p pa
 	var id, secret string
 	basic := len(authz) == 1 && len(authz[0]) > 6 && strings.EqualFold(authz[0][:6], "basic ")
 	if basic {
+		failure = failure.withChallenge(`Basic realm="` + s.issuerURL.Host + `"`)
 		var ok bool
 		if id, secret, ok = parseBasic(authz[0][6:]); !ok {
-			return fail(true)
+			return nil, failure.because("Authorization: Basic credentials malformed")
 		}
 		if p["client_secret"] != "" {
-			// RFC 6749 §2.3: one authentication method per request (S24).
+			// RFC 6749 §2.3: one authentication method per request.
 			return nil, newError(http.StatusBadRequest, "invalid_request",
 				"Client credentials were sent both in the Authorization header and in the body")
 		}
@@ -73,13 +68,15 @@ func (s *Server) authenticateClient(w http.ResponseWriter, r *http.Request, p pa
 	c, ok := s.tenant.Client(id)
 	if !ok {
 		subtle.ConstantTimeCompare([]byte(secret), unknownClientSecret)
-		return fail(basic)
+		return nil, failure.because("no client " + id + " in the tenant")
 	}
-	if c.Public() {
+	switch {
+	case c.Public():
 		return c, nil
-	}
-	if secret == "" || subtle.ConstantTimeCompare([]byte(secret), []byte(c.ClientSecret)) != 1 {
-		return fail(basic)
+	case secret == "":
+		return nil, failure.because("client secret missing")
+	case subtle.ConstantTimeCompare([]byte(secret), []byte(c.ClientSecret)) != 1:
+		return nil, failure.because("client secret does not match")
 	}
 	return c, nil
 }

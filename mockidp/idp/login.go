@@ -2,6 +2,7 @@ package idp
 
 import (
 	"crypto/subtle"
+	"errors"
 	"net/http"
 	"strings"
 	"time"
@@ -14,19 +15,35 @@ import (
 // loginLifetime bounds how long a login page may wait for its form.
 const loginLifetime = 10 * time.Minute
 
-// Messages of the login page, in Auth0's words where Auth0 has them (Lock's English strings).
-const (
-	msgWrongCredentials = "Wrong email or password."
-	msgMissingFields    = "Enter your email address and password."
-	msgTooManyAttempts  = "Your account has been blocked after multiple consecutive login attempts."
-	msgBlocked          = "The user is blocked. The tenant marks this account blocked, so it cannot log in (user is blocked)."
-	msgUnknownUser      = "That user is not in this tenant."
+// Failed logins, shown on the login page in Auth0's words where Auth0 has them (Lock's English
+// strings). Their codes are the token endpoint's for the same failures, for the log.
+var (
+	errLoginMissing  = newError(http.StatusBadRequest, "invalid_request", "Enter your email address and password.")
+	errLoginWrong    = newError(http.StatusBadRequest, "invalid_grant", "Wrong email or password.")
+	errLoginLocked   = newError(http.StatusTooManyRequests, "too_many_attempts", "Your account has been blocked after multiple consecutive login attempts.")
+	errLoginBlocked  = newError(http.StatusForbidden, "unauthorized", "The user is blocked. The tenant marks this account blocked, so it cannot log in (user is blocked).")
+	errPickerUnknown = newError(http.StatusBadRequest, "invalid_request", "That user is not in this tenant.")
 )
 
 // errLoginUnknown answers a login page or form that belongs to no pending request in this
 // browser: never issued, expired, already completed, or opened in another browser.
 var errLoginUnknown = newError(http.StatusBadRequest, "invalid_request",
 	"This login page is unknown or has expired, or this browser did not send its login cookie. Go back to the application and log in again.")
+
+// loginRetry is a failed login attempt: the login page again, for the same transaction and
+// with the name typed, showing the error's description at the error's status.
+type loginRetry struct {
+	req      *authRequest
+	username string
+	err      *oauthError
+}
+
+func (e *loginRetry) Error() string { return e.err.Error() }
+
+// retry is a failed attempt at req's login.
+func (req *authRequest) retry(username string, e *oauthError) error {
+	return &loginRetry{req: req, username: username, err: e}
+}
 
 // loginPage is the data of templates/login.html.
 type loginPage struct {
@@ -53,125 +70,136 @@ type pickerUser struct {
 // startLogin parks the request and sends the browser to the login page, as Auth0's New
 // Universal Login does with /u/login?state=<transaction>.
 func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, req *authRequest) {
-	binding, err := s.loginBinding(w, r)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	id, err := s.randomString(24)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	csrf, err := s.randomString(24)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	req.ID, req.CSRF, req.Binding, req.Expires = id, csrf, binding, s.now().Add(loginLifetime)
+	req.ID, req.CSRF, req.Binding = randomString(24), randomString(24), s.loginBinding(w, r)
+	req.Expires = s.now().Add(loginLifetime)
 	s.store.putLogin(req)
-	redirect(w, s.endpoint("u/login")+"?state="+id, http.StatusFound)
+	redirect(w, s.endpoint("u/login")+"?state="+req.ID, http.StatusFound)
 }
 
 // loginTransaction finds the pending request a login page belongs to, in this browser only.
-func (s *Server) loginTransaction(r *http.Request, id string) (*authRequest, bool) {
-	req, ok := s.store.pendingLogin(id, s.now())
-	if !ok || subtle.ConstantTimeCompare([]byte(cookieValue(r, loginCookie)), []byte(req.Binding)) != 1 {
-		return nil, false
+func (s *Server) loginTransaction(r *http.Request, id string) (*authRequest, *oauthError) {
+	if id == "" {
+		return nil, errLoginUnknown.because("no login transaction in the state parameter")
 	}
-	return req, true
+	req, ok := s.store.pendingLogin(id, s.now())
+	if !ok {
+		return nil, errLoginUnknown.because("login transaction unknown or expired")
+	}
+	if subtle.ConstantTimeCompare([]byte(cookieValue(r, loginCookie)), []byte(req.Binding)) != 1 {
+		return nil, errLoginUnknown.because("login cookie missing or from another browser")
+	}
+	return req, nil
 }
 
 // showLogin is GET /u/login.
-func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) {
-	req, ok := s.loginTransaction(r, r.URL.Query().Get("state"))
-	if !ok {
-		s.errorPage(w, r, errLoginUnknown, "")
-		return
+func (s *Server) showLogin(w http.ResponseWriter, r *http.Request) error {
+	req, e := s.loginTransaction(r, r.URL.Query().Get("state"))
+	if e != nil {
+		return e
 	}
 	s.renderLogin(w, r, http.StatusOK, req, req.LoginHint, "")
+	return nil
+}
+
+// sameOrigin refuses a login form posted from another site, which would be login CSRF (RFC
+// 9700 §4.7): Sec-Fetch-Site, or an Origin that is not this host, says where it came from.
+func sameOrigin(h browserHandler) browserHandler {
+	csrf := http.NewCrossOriginProtection()
+	refusal := newError(http.StatusForbidden, "access_denied", "Cross-site login requests are refused.")
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if err := csrf.Check(r); err != nil {
+			return refusal.because(err.Error())
+		}
+		return h(w, r)
+	}
 }
 
 // submitLogin is POST /u/login: the password form (action=default, as Auth0's), or a one-click
-// entry of the user picker (user_id). Cross-site posts were refused before (S38).
-func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) {
+// entry of the user picker (user_id). Cross-site posts were refused before (sameOrigin).
+func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 	if err := r.ParseForm(); err != nil {
-		s.errorPage(w, r, newError(http.StatusBadRequest, "invalid_request", "The login form could not be read."), "")
-		return
+		return unreadableForm("login", err)
 	}
 	form := r.PostForm
-	req, ok := s.loginTransaction(r, form.Get("state"))
-	if !ok {
-		s.errorPage(w, r, errLoginUnknown, "")
-		return
+	req, e := s.loginTransaction(r, form.Get("state"))
+	if e != nil {
+		return e
 	}
-	if subtle.ConstantTimeCompare([]byte(form.Get("_csrf")), []byte(req.CSRF)) != 1 {
-		s.errorPage(w, r, newError(http.StatusForbidden, "access_denied", "The login form's CSRF token is invalid."), "")
-		return
+	switch token := form.Get("_csrf"); {
+	case token == "":
+		return errLoginCSRF.because("_csrf missing")
+	case subtle.ConstantTimeCompare([]byte(token), []byte(req.CSRF)) != 1:
+		return errLoginCSRF.because("_csrf is not the login page's")
 	}
 	if id := form.Get("user_id"); id != "" {
-		s.pickUser(w, r, req, id)
-		return
+		return s.pickUser(w, r, req, id)
 	}
 
 	username, password := strings.TrimSpace(form.Get("username")), form.Get("password")
-	if username == "" || password == "" {
-		s.renderLogin(w, r, http.StatusBadRequest, req, username, msgMissingFields)
-		return
+	switch {
+	case username == "":
+		return req.retry(username, errLoginMissing.because("username missing"))
+	case password == "":
+		return req.retry(username, errLoginMissing.because("password missing"))
 	}
 	// Failures count per login name, known or not, and the answer is the same for both, so
-	// the page tells nobody which users exist (S44). A locked name stays locked even with the
-	// right password, as with Auth0's brute-force protection.
+	// the page tells nobody which users exist. A locked name stays locked even with the right
+	// password, as with Auth0's brute-force protection.
 	now := s.now()
 	if s.store.loginLocked(username, now) {
-		s.renderLogin(w, r, http.StatusTooManyRequests, req, username, msgTooManyAttempts)
-		return
+		return req.retry(username, errLoginLocked.because("login name locked after repeated failures"))
 	}
-	user, ok := s.tenant.UserByLogin(username)
-	if !ok || user.Password == "" || subtle.ConstantTimeCompare([]byte(password), []byte(user.Password)) != 1 {
-		s.store.loginResult(username, false, now)
-		s.renderLogin(w, r, http.StatusBadRequest, req, username, msgWrongCredentials)
-		return
+	user, found := s.tenant.UserByLogin(username)
+	match := found && user.Password != "" && subtle.ConstantTimeCompare([]byte(password), []byte(user.Password)) == 1
+	s.store.loginResult(username, match, now)
+	switch {
+	case !found:
+		return req.retry(username, errLoginWrong.because("no user with that login"))
+	case user.Password == "":
+		return req.retry(username, errLoginWrong.because("the user has no password"))
+	case !match:
+		return req.retry(username, errLoginWrong.because("wrong password"))
+	case user.Blocked:
+		return req.retry(username, errLoginBlocked)
 	}
-	s.store.loginResult(username, true, now)
-	if user.Blocked {
-		s.renderLogin(w, r, http.StatusForbidden, req, username, msgBlocked)
-		return
+	return s.loginSucceeded(w, r, req, user)
+}
+
+// errLoginCSRF answers a login form without its page's CSRF token.
+var errLoginCSRF = newError(http.StatusForbidden, "access_denied", "The login form's CSRF token is invalid.")
+
+// unreadableForm answers a form body that could not be parsed. The parser's text is not the
+// cause: it quotes the body, which holds a password or a token.
+func unreadableForm(name string, err error) *oauthError {
+	e := newError(http.StatusBadRequest, "invalid_request", "The "+name+" form could not be read.")
+	if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
+		return e.because("form body over the size limit")
 	}
-	s.loginSucceeded(w, r, req, user)
+	return e.because("form body malformed or not a form")
 }
 
 // pickUser logs in as a user of the picker, which only exists when the tenant shows it.
-func (s *Server) pickUser(w http.ResponseWriter, r *http.Request, req *authRequest, id string) {
+func (s *Server) pickUser(w http.ResponseWriter, r *http.Request, req *authRequest, id string) error {
 	if !s.tenant.Settings.UserPicker {
-		s.errorPage(w, r, newError(http.StatusForbidden, "access_denied", "The user picker is turned off for this tenant."), "")
-		return
+		return newError(http.StatusForbidden, "access_denied", "The user picker is turned off for this tenant.")
 	}
 	user, ok := s.tenant.User(id)
 	if !ok {
-		s.renderLogin(w, r, http.StatusBadRequest, req, "", msgUnknownUser)
-		return
+		return req.retry("", errPickerUnknown.because("no user "+id+" in the tenant"))
 	}
 	if user.Blocked {
-		s.renderLogin(w, r, http.StatusForbidden, req, user.Email, msgBlocked)
-		return
+		return req.retry(user.Email, errLoginBlocked)
 	}
-	s.loginSucceeded(w, r, req, user)
+	return s.loginSucceeded(w, r, req, user)
 }
 
 // loginSucceeded spends the pending request, opens the session and answers the application.
-func (s *Server) loginSucceeded(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User) {
+func (s *Server) loginSucceeded(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User) error {
 	if _, ok := s.store.takeLogin(req.ID, s.now()); !ok {
-		s.errorPage(w, r, errLoginUnknown, "")
-		return
+		return errLoginUnknown.because("login transaction already completed or expired")
 	}
-	sess, err := s.startSession(w, r, user)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
-	s.completeAuthorization(w, r, req, user, sess)
+	return s.completeAuthorization(w, r, req, user, s.startSession(w, r, user))
 }
 
 // renderLogin renders the login page. Its form may post to the origin, and the redirect that

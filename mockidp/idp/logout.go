@@ -14,43 +14,42 @@ import (
 // loggedOutPage is the data of templates/logged_out.html.
 type loggedOutPage struct{ Tenant string }
 
-// logoutV2 is GET /v2/logout, Auth0's logout (wire spec §5): client_id, returnTo, and a bare
-// `federated` flag that changes nothing here (the emulator has no upstream identity providers).
-// returnTo must be listed, byte for byte, in the client's Allowed Logout URLs, or without a
-// client in the tenant's; otherwise an error page and no redirect (S35), and the session stays.
-func (s *Server) logoutV2(w http.ResponseWriter, r *http.Request) {
+// logoutV2 is GET /v2/logout, Auth0's logout (https://auth0.com/docs/api/authentication/logout/auth-0-logout):
+// client_id, returnTo, and a bare `federated` flag that changes nothing here (the emulator has
+// no upstream identity providers). returnTo must be listed, byte for byte, in the client's
+// Allowed Logout URLs, or without a client in the tenant's; otherwise an error page and no
+// redirect, and the session stays.
+func (s *Server) logoutV2(w http.ResponseWriter, r *http.Request) error {
 	q, err := url.ParseQuery(r.URL.RawQuery)
 	if err != nil {
-		s.errorPage(w, r, newError(http.StatusBadRequest, "invalid_request", "The query string could not be parsed."), "")
-		return
+		return newError(http.StatusBadRequest, "invalid_request", "The query string could not be parsed.")
 	}
 	clientID, ok1 := single(q, "client_id")
 	returnTo, ok2 := single(q, "returnTo")
 	if !ok1 || !ok2 {
-		s.errorPage(w, r, newError(http.StatusBadRequest, "invalid_request", "Parameters 'client_id' and 'returnTo' must not be repeated."), "")
-		return
+		return newError(http.StatusBadRequest, "invalid_request", "Parameters 'client_id' and 'returnTo' must not be repeated.")
 	}
 	client, e := s.logoutClient(clientID)
 	if e != nil {
-		s.errorPage(w, r, e, "")
-		return
+		return e
 	}
-	allowed := s.tenant.Settings.AllowedLogoutURLs
+	allowed, whose := s.tenant.Settings.AllowedLogoutURLs, "the tenant's allowed_logout_urls (no client_id)"
 	if client != nil {
-		allowed = client.AllowedLogoutURLs
+		allowed, whose = client.AllowedLogoutURLs, "client "+client.ClientID+"'s allowed_logout_urls"
 	}
 	target := returnTo
 	switch {
 	case returnTo != "" && !slices.Contains(allowed, returnTo):
-		s.errorPage(w, r, newError(http.StatusBadRequest, "invalid_request",
-			fmt.Sprintf(`The "returnTo" querystring parameter %q is not defined as a valid URL in "Allowed Logout URLs".`, returnTo)), "")
-		return
+		return newError(http.StatusBadRequest, "invalid_request",
+			fmt.Sprintf(`The "returnTo" querystring parameter %q is not defined as a valid URL in "Allowed Logout URLs".`, returnTo)).
+			because("returnTo is not in " + whose)
 	case returnTo == "" && client != nil && len(allowed) > 0:
 		// Auth0: with a client_id and no returnTo, the first Allowed Logout URL.
 		target = allowed[0]
 	}
 	s.endBrowserSession(w, r, "")
 	s.loggedOut(w, r, target)
+	return nil
 }
 
 // idTokenHint is what /oidc/logout reads of an id_token_hint.
@@ -59,26 +58,24 @@ type idTokenHint struct {
 	SID string `json:"sid"`
 }
 
-// oidcLogout is /oidc/logout, OpenID Connect RP-Initiated Logout 1.0 as Auth0 serves it (wire
-// spec §5), by GET or by a form POST. It logs out at once, without the confirmation page the
-// specification suggests when no id_token_hint is given.
-func (s *Server) oidcLogout(w http.ResponseWriter, r *http.Request) {
+// oidcLogout is /oidc/logout, OpenID Connect RP-Initiated Logout 1.0 as Auth0 serves it
+// (https://auth0.com/docs/api/authentication/logout/oidc-logout), by GET or by a form POST. It
+// logs out at once, without the confirmation page the specification suggests when no
+// id_token_hint is given.
+func (s *Server) oidcLogout(w http.ResponseWriter, r *http.Request) error {
 	q, e := s.logoutParams(w, r)
 	if e != nil {
-		s.errorPage(w, r, e, "")
-		return
+		return e
 	}
 	for _, name := range []string{"id_token_hint", "post_logout_redirect_uri", "client_id", "state", "logout_hint"} {
 		if len(q[name]) > 1 {
-			s.errorPage(w, r, newError(http.StatusBadRequest, "invalid_request", fmt.Sprintf("Parameter '%s' must not be repeated.", name)), "")
-			return
+			return newError(http.StatusBadRequest, "invalid_request", fmt.Sprintf("Parameter '%s' must not be repeated.", name))
 		}
 	}
 	var hint *idTokenHint
 	if raw := q.Get("id_token_hint"); raw != "" {
-		if hint = s.verifyHint(raw); hint == nil {
-			s.errorPage(w, r, newError(http.StatusBadRequest, "invalid_request", "The id_token_hint is not an ID token issued by this tenant."), "")
-			return
+		if hint, e = s.verifyHint(raw); e != nil {
+			return e
 		}
 	}
 	clientID := q.Get("client_id")
@@ -87,32 +84,28 @@ func (s *Server) oidcLogout(w http.ResponseWriter, r *http.Request) {
 		case clientID == "" && len(hint.Audience) == 1:
 			clientID = hint.Audience[0]
 		case clientID != "" && !hint.Audience.Contains(clientID):
-			s.errorPage(w, r, newError(http.StatusBadRequest, "invalid_request", "The client_id does not match the id_token_hint's audience."), "")
-			return
+			return newError(http.StatusBadRequest, "invalid_request", "The client_id does not match the id_token_hint's audience.")
 		}
 		if lh := q.Get("logout_hint"); lh != "" && lh != hint.SID {
-			s.errorPage(w, r, newError(http.StatusBadRequest, "invalid_request", "The logout_hint does not match the id_token_hint's session."), "")
-			return
+			return newError(http.StatusBadRequest, "invalid_request", "The logout_hint does not match the id_token_hint's session.")
 		}
 	}
 	client, e := s.logoutClient(clientID)
 	if e != nil {
-		s.errorPage(w, r, e, "")
-		return
+		return e
 	}
 	target := q.Get("post_logout_redirect_uri")
 	if target != "" {
 		// The URI must be registered for a client the request identifies (RP-Initiated
 		// Logout §2), so without one there is nothing to check it against.
 		if client == nil {
-			s.errorPage(w, r, newError(http.StatusBadRequest, "invalid_request",
-				"post_logout_redirect_uri needs a client_id or an id_token_hint that names the application."), "")
-			return
+			return newError(http.StatusBadRequest, "invalid_request",
+				"post_logout_redirect_uri needs a client_id or an id_token_hint that names the application.")
 		}
 		if !slices.Contains(client.AllowedLogoutURLs, target) {
-			s.errorPage(w, r, newError(http.StatusBadRequest, "invalid_request",
-				fmt.Sprintf(`The "post_logout_redirect_uri" querystring parameter %q is not defined as a valid URL in "Allowed Logout URLs".`, target)), "")
-			return
+			return newError(http.StatusBadRequest, "invalid_request",
+				fmt.Sprintf(`The "post_logout_redirect_uri" querystring parameter %q is not defined as a valid URL in "Allowed Logout URLs".`, target)).
+				because("post_logout_redirect_uri is not in client " + client.ClientID + "'s allowed_logout_urls")
 		}
 		if state := q.Get("state"); state != "" {
 			target = withQuery(target, "state="+url.QueryEscape(state))
@@ -124,6 +117,7 @@ func (s *Server) oidcLogout(w http.ResponseWriter, r *http.Request) {
 	}
 	s.endBrowserSession(w, r, sid)
 	s.loggedOut(w, r, target)
+	return nil
 }
 
 // logoutParams reads /oidc/logout's parameters from the query (GET) or the form body (POST).
@@ -137,19 +131,28 @@ func (s *Server) logoutParams(w http.ResponseWriter, r *http.Request) (url.Value
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, s.maxBody)
 	if err := r.ParseForm(); err != nil {
-		return nil, newError(http.StatusBadRequest, "invalid_request", "The logout form could not be read.")
+		return nil, unreadableForm("logout", err)
 	}
 	return r.PostForm, nil
 }
 
+// errBadHint answers an id_token_hint this tenant did not issue.
+var errBadHint = newError(http.StatusBadRequest, "invalid_request", "The id_token_hint is not an ID token issued by this tenant.")
+
 // verifyHint checks an id_token_hint's signature and issuer. An expired one is fine: logging
 // out is exactly when an old ID token turns up (RP-Initiated Logout §2).
-func (s *Server) verifyHint(raw string) *idTokenHint {
+func (s *Server) verifyHint(raw string) (*idTokenHint, *oauthError) {
 	var hint idTokenHint
-	if err := s.keys.Verify(raw, &hint); err != nil || hint.Issuer != s.issuer || len(hint.Audience) == 0 {
-		return nil
+	if err := s.keys.Verify(raw, &hint); err != nil {
+		return nil, errBadHint.because("id_token_hint signature or format: " + err.Error())
 	}
-	return &hint
+	switch {
+	case hint.Issuer != s.issuer:
+		return nil, errBadHint.because("id_token_hint iss is not this tenant's issuer")
+	case len(hint.Audience) == 0:
+		return nil, errBadHint.because("id_token_hint has no aud")
+	}
+	return &hint, nil
 }
 
 // logoutClient looks up the client a logout names, nil when it names none.

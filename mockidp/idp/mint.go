@@ -134,10 +134,7 @@ func (s *Server) mint(is issue) (*TokenResponse, error) {
 
 	if is.API == nil {
 		lifetime := cmp.Or(is.Lifetime, opaqueLifetime)
-		tok, err := s.randomString(24)
-		if err != nil {
-			return nil, err
-		}
+		tok := randomString(24)
 		s.store.putOpaque(tok, &opaqueToken{
 			ClientID: is.Client.ClientID, UserID: is.User.UserID, Scope: resp.Scope,
 			Grant: is.Grant, Expires: now.Add(lifetime),
@@ -165,10 +162,7 @@ func (s *Server) mint(is issue) (*TokenResponse, error) {
 		refreshScope = is.RefreshScope
 	}
 	if is.User != nil && slices.Contains(refreshScope, "offline_access") && !is.NoRefresh {
-		rt, err := s.randomString(32)
-		if err != nil {
-			return nil, err
-		}
+		rt := randomString(32)
 		policy := is.Client.RefreshToken
 		audience := ""
 		if is.API != nil {
@@ -226,11 +220,7 @@ func (s *Server) signAccessToken(is issue, now time.Time, lifetime time.Duration
 	}
 	rfc9068 := api.TokenDialect == tenant.DialectRFC9068 || api.TokenDialect == tenant.DialectRFC9068Authz
 	if rfc9068 {
-		jti, err := s.randomString(16)
-		if err != nil {
-			return "", err
-		}
-		claims["client_id"], claims["jti"] = is.Client.ClientID, jti
+		claims["client_id"], claims["jti"] = is.Client.ClientID, randomString(16)
 	} else {
 		claims["azp"] = is.Client.ClientID
 	}

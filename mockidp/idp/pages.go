@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"embed"
 	"html/template"
-	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
@@ -77,19 +76,44 @@ type errorPageData struct {
 	Detail      string
 }
 
-// errorPage is the answer when no redirect is allowed (untrusted client or redirect URI, bad
-// logout URL, expired login): Auth0's "error: description" text on a page of its own.
-func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, e *oauthError, detail string) {
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "error page",
-		slog.String("path", r.URL.Path), slog.String("error", e.Code), slog.String("error_description", e.Description))
-	s.renderPage(w, r, e.Status, "error.html", pageCSP(),
-		errorPageData{Error: e.Code, Description: e.Description, Detail: detail})
+// browserHandler is an endpoint a browser visits. It writes its answer when it succeeds and
+// returns its error otherwise, for Server.browser to write.
+type browserHandler func(w http.ResponseWriter, r *http.Request) error
+
+// browser serves a browser endpoint and writes its error, the one place browser errors are
+// written: a protocol error whose redirect URI is trusted goes back to the application, a
+// failed login shows the login page again, any other protocol error is an error page that sends
+// the browser nowhere, and anything else is an internal error.
+func (s *Server) browser(h browserHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		switch err := h(w, r).(type) {
+		case nil:
+		case *redirectError:
+			record(r, err.err)
+			s.authorizeRespond(w, r, err.req,
+				authResponse{Error: err.err.Code, ErrorDescription: err.err.Description, State: err.req.State})
+		case *loginRetry:
+			record(r, err.err)
+			s.renderLogin(w, r, err.err.Status, err.req, err.username, err.err.Description)
+		case *oauthError:
+			s.errorPage(w, r, err)
+		default:
+			s.internalError(w, r, err)
+		}
+	}
 }
 
-// internalError logs err and answers 500 without its text, which never reaches a client.
+// errorPage is the answer when no redirect is allowed (untrusted client or redirect URI, bad
+// logout URL, expired login): Auth0's "error: description" text on a page of its own.
+func (s *Server) errorPage(w http.ResponseWriter, r *http.Request, e *oauthError) {
+	record(r, e)
+	s.renderPage(w, r, e.Status, "error.html", pageCSP(),
+		errorPageData{Error: e.Code, Description: e.Description, Detail: e.detail})
+}
+
+// internalError answers 500 without err's text, which only the log gets.
 func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.LogAttrs(r.Context(), slog.LevelError, "internal error",
-		slog.String("path", r.URL.Path), slog.String("error", err.Error()))
+	record(r, serverError(err))
 	w.Header().Set("Cache-Control", "no-store")
 	http.Error(w, "server_error: the emulator failed; see its log", http.StatusInternalServerError)
 }

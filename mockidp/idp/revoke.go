@@ -9,17 +9,17 @@ import "net/http"
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	p, e := readParams(w, r, s.maxBody)
 	if e != nil {
-		writeError(w, e)
+		writeError(w, r, e)
 		return
 	}
-	c, e := s.authenticateClient(w, r, p, errRevokeClientAuth)
+	c, e := s.authenticateClient(r, p, errRevokeClientAuth)
 	if e != nil {
-		writeError(w, e)
+		writeError(w, r, e)
 		return
 	}
 	token := p["token"]
 	if token == "" {
-		writeError(w, missingParam("token"))
+		writeError(w, r, missingParam("token"))
 		return
 	}
 	s.store.revokeRefresh(token, c.ClientID)

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -39,8 +38,6 @@ type Config struct {
 	// Now is the base of the Server's Clock, for every lifetime (codes, sessions, tokens); nil
 	// means time.Now.
 	Now func() time.Time
-	// Rand feeds codes, session ids and opaque tokens; nil means crypto/rand.
-	Rand io.Reader
 	// CodeLifetime bounds an authorization code's life (default 60 s).
 	CodeLifetime time.Duration
 	// MaxBodyBytes bounds request bodies (default 64 KiB).
@@ -59,7 +56,6 @@ type Server struct {
 	log       *slog.Logger
 	clock     *Clock
 	now       func() time.Time // clock.Now
-	rand      io.Reader
 	codeTTL   time.Duration
 	maxBody   int64
 	store     *store
@@ -96,7 +92,6 @@ func New(cfg Config) (*Server, error) {
 		keys:      keys,
 		log:       cfg.Logger,
 		clock:     newClock(cfg.Now),
-		rand:      cfg.Rand,
 		codeTTL:   cfg.CodeLifetime,
 		maxBody:   cfg.MaxBodyBytes,
 	}
@@ -104,9 +99,6 @@ func New(cfg Config) (*Server, error) {
 		s.log = slog.New(slog.DiscardHandler)
 	}
 	s.now = s.clock.Now
-	if s.rand == nil {
-		s.rand = rand.Reader
-	}
 	if s.codeTTL <= 0 {
 		s.codeTTL = DefaultCodeLifetime
 	}
@@ -180,17 +172,27 @@ func (s *Server) Clock() *Clock { return s.clock }
 // endpoint is the absolute URL of a path on this tenant.
 func (s *Server) endpoint(path string) string { return s.issuer + strings.TrimPrefix(path, "/") }
 
-// ServeHTTP logs one line per request around the routed handler.
+// ServeHTTP logs one line per request around the routed handler. A failed request's line
+// also names the error and its cause (errors.go); an internal failure's is at error level.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
-	s.mux.ServeHTTP(rec, r)
-	s.log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+	var out outcome
+	s.mux.ServeHTTP(rec, withOutcome(r, &out))
+	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),
 		slog.Int("status", rec.status),
 		slog.Duration("latency", time.Since(start)),
-	)
+	}
+	if out.code != "" {
+		attrs = append(attrs, slog.String("error", out.code), slog.String("cause", out.cause))
+	}
+	level := slog.LevelInfo
+	if rec.status == http.StatusInternalServerError {
+		level = slog.LevelError
+	}
+	s.log.LogAttrs(r.Context(), level, "request", attrs...)
 }
 
 type statusRecorder struct {
@@ -213,11 +215,10 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// randomString returns n random bytes as unpadded base64url.
-func (s *Server) randomString(n int) (string, error) {
+// randomString returns n random bytes as unpadded base64url. crypto/rand.Read never returns an
+// error: since Go 1.24 it crashes the program instead.
+func randomString(n int) string {
 	b := make([]byte, n)
-	if _, err := io.ReadFull(s.rand, b); err != nil {
-		return "", fmt.Errorf("idp: random: %w", err)
-	}
-	return base64.RawURLEncoding.EncodeToString(b), nil
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
 }

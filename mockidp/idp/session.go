@@ -66,7 +66,7 @@ func (s *Server) currentSession(r *http.Request) *session {
 // startSession records a login. The same user logging in again (prompt=login, max_age) renews
 // the browser's session, keeping its sid and the refresh tokens tied to it; another user ends
 // the previous user's session as a logout would.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, user *tenant.User) (*session, error) {
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, user *tenant.User) *session {
 	settings := s.tenant.Settings
 	secret := ""
 	if prev := s.currentSession(r); prev != nil {
@@ -77,10 +77,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, user *tena
 		}
 	}
 	if secret == "" {
-		var err error
-		if secret, err = s.randomString(32); err != nil {
-			return nil, err
-		}
+		secret = randomString(32)
 	}
 	now := s.now()
 	sess := &session{
@@ -93,7 +90,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, user *tena
 	s.store.putSession(sess)
 	// Persistent like Auth0's, so a login survives a browser restart until the session ends.
 	http.SetCookie(w, s.cookie(sessionCookie, secret, "/", int(settings.SessionLifetime/time.Second)))
-	return sess, nil
+	return sess
 }
 
 // endBrowserSession logs the browser out: its session, and the one an id_token_hint named if
@@ -113,14 +110,11 @@ func (s *Server) endBrowserSession(w http.ResponseWriter, r *http.Request, hintS
 }
 
 // loginBinding returns the browser's login cookie, setting one when it has none.
-func (s *Server) loginBinding(w http.ResponseWriter, r *http.Request) (string, error) {
+func (s *Server) loginBinding(w http.ResponseWriter, r *http.Request) string {
 	if v := cookieValue(r, loginCookie); v != "" {
-		return v, nil
+		return v
 	}
-	v, err := s.randomString(32)
-	if err != nil {
-		return "", err
-	}
+	v := randomString(32)
 	http.SetCookie(w, s.cookie(loginCookie, v, "/u/", 0))
-	return v, nil
+	return v
 }

@@ -124,24 +124,36 @@ func (st *store) putCode(code string, c *authCode) {
 	st.codes.put(code, c)
 }
 
+// codeUse is the outcome of redeeming a code.
+type codeUse int
+
+const (
+	codeOK codeUse = iota
+	codeUnknown
+	codeExpired
+	// codeReused means a spent code came back: what it minted is now revoked.
+	codeReused
+)
+
 // takeCode consumes a code. It returns the code's record once; afterwards (reuse) it returns
 // nil and revokes everything the code minted.
-func (st *store) takeCode(code string, now time.Time) *authCode {
+func (st *store) takeCode(code string, now time.Time) (*authCode, codeUse) {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	c, ok := st.codes.get(code)
 	if !ok {
 		if grant, spent := st.spentCodes.get(code); spent {
 			st.revokedGrants.put(grant, struct{}{})
+			return nil, codeReused
 		}
-		return nil
+		return nil, codeUnknown
 	}
 	st.codes.del(code)
 	st.spentCodes.put(code, c.Grant)
 	if !now.Before(c.Expires) {
-		return nil
+		return nil, codeExpired
 	}
-	return c
+	return c, codeOK
 }
 
 func (st *store) putSession(s *session) {
@@ -202,7 +214,11 @@ type refreshUse int
 
 const (
 	refreshOK refreshUse = iota
-	refreshInvalid
+	refreshUnknown
+	refreshOtherClient
+	refreshRevoked
+	refreshExpired // past its absolute lifetime
+	refreshIdle    // past its idle lifetime
 	// refreshReused means a rotated token came back: the grant is now revoked (RFC 9700 §4.14.2).
 	refreshReused
 )
@@ -215,19 +231,26 @@ func (st *store) useRefresh(token, clientID string, policy tenant.RefreshTokenPo
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	rt, ok := st.refresh.get(token)
-	if !ok || rt.ClientID != clientID {
-		return nil, refreshInvalid
+	switch {
+	case !ok:
+		return nil, refreshUnknown
+	case rt.ClientID != clientID:
+		return nil, refreshOtherClient
 	}
 	if _, revoked := st.revokedGrants.get(rt.Grant); revoked {
-		return nil, refreshInvalid
+		return nil, refreshRevoked
 	}
 	if rt.Used && !now.Before(rt.RotatedAt.Add(policy.Leeway)) {
 		st.revokedGrants.put(rt.Grant, struct{}{})
 		return nil, refreshReused
 	}
-	if !now.Before(rt.Expires) || !now.Before(rt.IdleExpires) {
+	switch {
+	case !now.Before(rt.Expires):
 		st.refresh.del(token)
-		return nil, refreshInvalid
+		return nil, refreshExpired
+	case !now.Before(rt.IdleExpires):
+		st.refresh.del(token)
+		return nil, refreshIdle
 	}
 	switch {
 	case !policy.Rotating:

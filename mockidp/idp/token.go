@@ -1,8 +1,6 @@
 package idp
 
 import (
-	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/tenantless/tenantless/mockidp/tenant"
@@ -28,15 +26,12 @@ var grants = map[string]grantHandler{
 // grantTypesURI is where Auth0 points a client whose grant is disabled (ruby-auth0#190).
 const grantTypesURI = "https://auth0.com/docs/clients/client-grant-types"
 
-// errServer is what a client sees of an internal failure; the cause goes to the log only.
-var errServer = newError(http.StatusInternalServerError, "server_error", "Internal error")
-
 // handleToken is POST /oauth/token. Every answer, success or error, is JSON with
 // Cache-Control: no-store and Pragma: no-cache (RFC 6749 §5.1, S33).
 func (s *Server) handleToken(w http.ResponseWriter, r *http.Request) {
 	resp, err := s.token(w, r)
 	if err != nil {
-		s.writeFailure(w, r, "token", err)
+		writeFailure(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
@@ -57,7 +52,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*TokenResponse, 
 	if !ok {
 		return nil, unsupportedGrant(grantType)
 	}
-	c, e := s.authenticateClient(w, r, p, errTokenClientAuth)
+	c, e := s.authenticateClient(r, p, errTokenClientAuth)
 	if e != nil {
 		return nil, e
 	}
@@ -92,7 +87,7 @@ var errBlockedGrant = newError(http.StatusForbidden, "invalid_grant", "user is b
 func (s *Server) grantUser(id string, gone *oauthError) (*tenant.User, *oauthError) {
 	u, ok := s.tenant.User(id)
 	if !ok {
-		return nil, gone
+		return nil, gone.because("the user it was issued to is no longer in the tenant")
 	}
 	if u.Blocked {
 		return nil, errBlockedGrant
@@ -104,16 +99,4 @@ func grantNotAllowed(grantType string) *oauthError {
 	e := newError(http.StatusForbidden, "unauthorized_client", "Grant type '"+grantType+"' not allowed for the client.")
 	e.URI = grantTypesURI
 	return e
-}
-
-// writeFailure writes a protocol error as it is, and anything else as a bare server_error
-// after logging it.
-func (s *Server) writeFailure(w http.ResponseWriter, r *http.Request, endpoint string, err error) {
-	if e, ok := errors.AsType[*oauthError](err); ok {
-		writeError(w, e)
-		return
-	}
-	s.log.LogAttrs(r.Context(), slog.LevelError, "request failed",
-		slog.String("endpoint", endpoint), slog.String("error", err.Error()))
-	writeError(w, errServer)
 }

@@ -10,8 +10,9 @@ import (
 )
 
 // Authorization-code answers. Auth0 says "Invalid authorization code" for a code that is
-// unknown, expired, spent, another client's, or redeemed with the wrong redirect_uri (wire spec
-// §3.4), with its 403 for invalid_grant.
+// unknown, expired, spent, another client's, or redeemed with the wrong redirect_uri
+// (https://community.auth0.com/t/authorisation-code-flow-error-403/73029), with its 403 for
+// invalid_grant; the cause tells the log which.
 var (
 	errBadCode = newError(http.StatusForbidden, "invalid_grant", "Invalid authorization code")
 	// errBadVerifier covers a missing, malformed (RFC 7636 §4.1: 43–128 characters of
@@ -34,14 +35,22 @@ func (s *Server) authorizationCodeGrant(c *tenant.Client, p params) (*TokenRespo
 	if code == "" {
 		return nil, missingParam("code")
 	}
-	ac := s.store.takeCode(code, s.now())
-	if ac == nil || ac.ClientID != c.ClientID {
-		return nil, errBadCode
+	ac, use := s.store.takeCode(code, s.now())
+	switch use {
+	case codeUnknown:
+		return nil, errBadCode.because("code unknown")
+	case codeExpired:
+		return nil, errBadCode.because("code expired")
+	case codeReused:
+		return nil, errBadCode.because("code already redeemed; the tokens it issued are revoked")
+	}
+	if ac.ClientID != c.ClientID {
+		return nil, errBadCode.because("code issued to client " + ac.ClientID)
 	}
 	// redirect_uri must repeat, byte for byte, the one sent to /authorize; when none was
-	// sent there, none is needed here (RFC 6749 §4.1.3, S22).
+	// sent there, none is needed here (RFC 6749 §4.1.3).
 	if ac.RedirectURI != "" && p["redirect_uri"] != ac.RedirectURI {
-		return nil, errBadCode
+		return nil, errBadCode.because("redirect_uri differs from the one sent to /authorize")
 	}
 	if e := checkPKCE(ac.Challenge, p["code_verifier"], c.Public()); e != nil {
 		return nil, e
@@ -69,19 +78,22 @@ func checkPKCE(challenge, verifier string, public bool) *oauthError {
 			return errUnexpectedVerifier
 		}
 		if public {
-			// /authorize refuses a public client without PKCE (RFC 9700 §2.1.1, S15), so
-			// such a code is not the emulator's to honour.
-			return errBadCode
+			// /authorize refuses a public client without PKCE (RFC 9700 §2.1.1), so such a
+			// code is not the emulator's to honour.
+			return errBadCode.because("a public client's code without a code_challenge")
 		}
 		return nil
 	}
-	if !validVerifier(verifier) {
-		return errBadVerifier
+	switch {
+	case verifier == "":
+		return errBadVerifier.because("code_verifier missing")
+	case !validVerifier(verifier):
+		return errBadVerifier.because("code_verifier is not 43 to 128 characters of [A-Za-z0-9-._~]")
 	}
 	sum := sha256.Sum256([]byte(verifier))
 	computed := base64.RawURLEncoding.EncodeToString(sum[:])
 	if subtle.ConstantTimeCompare([]byte(computed), []byte(challenge)) != 1 {
-		return errBadVerifier
+		return errBadVerifier.because("code_verifier does not match the code_challenge")
 	}
 	return nil
 }

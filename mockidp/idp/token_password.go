@@ -44,33 +44,33 @@ func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*Tok
 	}
 	now := s.now()
 	if s.store.loginLocked(username, now) {
-		return nil, errTooManyAttempts
+		return nil, errTooManyAttempts.because("login name locked after repeated failures")
 	}
 	u, found := s.tenant.UserByLogin(username)
 	want := noSuchUserPassword
 	if found {
 		want = []byte(u.Password)
 	}
-	ok := subtle.ConstantTimeCompare([]byte(password), want) == 1 && found &&
-		(!withRealm || u.Connection == realm)
-	s.store.loginResult(username, ok, now)
-	if !ok {
-		return nil, errWrongPassword
-	}
-	if u.Blocked {
+	match := subtle.ConstantTimeCompare([]byte(password), want) == 1
+	inRealm := found && (!withRealm || u.Connection == realm)
+	s.store.loginResult(username, match && inRealm, now)
+	switch {
+	case !found:
+		return nil, errWrongPassword.because("no user with that login")
+	case !match:
+		return nil, errWrongPassword.because("wrong password")
+	case !inRealm:
+		return nil, errWrongPassword.because("the user is in connection " + u.Connection + ", not realm " + realm)
+	case u.Blocked:
 		return nil, errUserBlocked
 	}
 	api, e := s.apiFor(p["audience"])
 	if e != nil {
 		return nil, e
 	}
-	grant, err := s.randomString(16)
-	if err != nil {
-		return nil, err
-	}
 	return s.mint(issue{
 		Client: c, User: u, API: api, Scope: grantedScope(p["scope"], c, u, api),
-		GTY: gtyPassword, Grant: grant,
+		GTY: gtyPassword, Grant: randomString(16),
 	})
 }
 

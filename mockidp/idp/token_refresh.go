@@ -9,8 +9,18 @@ import (
 )
 
 // errBadRefreshToken is Auth0's answer for a refresh token that is unknown, expired, revoked,
-// rotated away or another client's (wire spec §3.4, nextjs-auth0#333).
+// rotated away or another client's (nextjs-auth0#333); the cause tells the log which.
 var errBadRefreshToken = newError(http.StatusForbidden, "invalid_grant", "Unknown or invalid refresh token.")
+
+// refreshCauses say why a refresh token was refused.
+var refreshCauses = map[refreshUse]string{
+	refreshUnknown:     "refresh token unknown",
+	refreshOtherClient: "refresh token issued to another client",
+	refreshRevoked:     "refresh token revoked (logout, /oauth/revoke, or reuse in its family)",
+	refreshExpired:     "refresh token past its absolute lifetime",
+	refreshIdle:        "refresh token past its idle lifetime",
+	refreshReused:      "rotated refresh token reused after the reuse interval; its family is revoked",
+}
 
 // refreshTokenGrant spends a refresh token (RFC 6749 §6). With rotation (the client's
 // refresh_token.rotation_type) the answer carries a new refresh token of the same family and
@@ -44,7 +54,7 @@ func (s *Server) refreshTokenGrant(c *tenant.Client, p params) (*TokenResponse, 
 	policy := c.RefreshToken
 	rt, use := s.store.useRefresh(token, c.ClientID, policy, now)
 	if use != refreshOK {
-		return nil, errBadRefreshToken
+		return nil, errBadRefreshToken.because(refreshCauses[use])
 	}
 	u, e := s.grantUser(rt.UserID, errBadRefreshToken)
 	if e != nil {
@@ -54,7 +64,7 @@ func (s *Server) refreshTokenGrant(c *tenant.Client, p params) (*TokenResponse, 
 	if rt.Audience != "" {
 		var ok bool
 		if api, ok = s.tenant.API(rt.Audience); !ok {
-			return nil, errBadRefreshToken
+			return nil, errBadRefreshToken.because("the refresh token's API is no longer in the tenant")
 		}
 	}
 	family := strings.Fields(rt.Scope)

@@ -38,7 +38,8 @@ func readParams(w http.ResponseWriter, r *http.Request, maxBody int64) (params, 
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return nil, newError(http.StatusRequestEntityTooLarge, "invalid_request", "Request body too large")
 		}
-		return nil, newError(http.StatusBadRequest, "invalid_request", "Could not read the request body")
+		return nil, newError(http.StatusBadRequest, "invalid_request", "Could not read the request body").
+			because("reading the body: " + err.Error())
 	}
 	if mediaType == "application/json" {
 		return parseJSONParams(body)

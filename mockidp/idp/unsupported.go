@@ -59,5 +59,5 @@ var notEmulatedEndpoints = []notEmulatedEndpoint{
 
 func (e notEmulatedEndpoint) handler() http.HandlerFunc {
 	refusal := newError(http.StatusNotImplemented, e.code, "The emulator does not support "+e.feature+".")
-	return func(w http.ResponseWriter, _ *http.Request) { writeError(w, refusal) }
+	return func(w http.ResponseWriter, r *http.Request) { writeError(w, r, refusal) }
 }

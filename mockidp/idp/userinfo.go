@@ -11,24 +11,17 @@ import (
 // maxAccessTokenLen bounds what /userinfo parses; the emulator's tokens are far shorter.
 const maxAccessTokenLen = 8 << 10
 
-// userinfoFailure is a /userinfo refusal: its challenge and body carry constant text only,
-// never anything taken from the token (A32).
-type userinfoFailure struct {
-	challenge string
-	body      *oauthError
-}
-
-func invalidToken(description string) *userinfoFailure {
-	return &userinfoFailure{
-		challenge: `Bearer error="invalid_token", error_description="` + description + `"`,
-		body:      newError(http.StatusUnauthorized, "invalid_token", description),
-	}
+// invalidToken is a /userinfo refusal of a token (RFC 6750 §3.1). Its challenge and body carry
+// constant text only, never anything taken from the token.
+func invalidToken(description string) *oauthError {
+	return newError(http.StatusUnauthorized, "invalid_token", description).
+		withChallenge(`Bearer error="invalid_token", error_description="` + description + `"`)
 }
 
 var (
 	// errNoToken follows RFC 6750 §3.1: a request without credentials gets a bare challenge
 	// (and no invalid_request, which would be a 400).
-	errNoToken         = &userinfoFailure{challenge: "Bearer", body: newError(http.StatusUnauthorized, "unauthorized", "No access token was found")}
+	errNoToken         = newError(http.StatusUnauthorized, "unauthorized", "No access token was found").withChallenge("Bearer")
 	errTokenInvalid    = invalidToken("The access token is invalid")
 	errTokenExpired    = invalidToken("The access token expired")
 	errTokenAudience   = invalidToken("The access token is not valid for /userinfo")
@@ -49,33 +42,36 @@ type userinfoClaimsIn struct {
 // token's scope allows, for a token whose audience includes this endpoint (wire spec §5). The
 // token is read from the Authorization header only.
 func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
-	claims, fail := s.userinfo(r)
-	if fail != nil {
-		w.Header().Set("WWW-Authenticate", fail.challenge)
-		writeError(w, fail.body)
+	claims, e := s.userinfo(r)
+	if e != nil {
+		writeError(w, r, e)
 		return
 	}
 	writeJSON(w, http.StatusOK, claims)
 }
 
-func (s *Server) userinfo(r *http.Request) (map[string]any, *userinfoFailure) {
-	token, fail := bearerToken(r)
-	if fail != nil {
-		return nil, fail
+func (s *Server) userinfo(r *http.Request) (map[string]any, *oauthError) {
+	token, e := bearerToken(r)
+	if e != nil {
+		return nil, e
 	}
 	now := s.now()
 	var userID, clientID, scope string
 	if strings.Count(token, ".") == 2 {
 		var in userinfoClaimsIn
 		if err := s.keys.Verify(token, &in); err != nil {
-			return nil, errTokenInvalid
+			return nil, errTokenInvalid.because("signature or format: " + err.Error())
 		}
 		// go-jose skips an empty expected issuer and a missing exp, so both are checked
-		// here, exactly (STYLE: "treat absent as valid").
-		if in.Issuer != s.issuer || in.Subject == "" {
-			return nil, errTokenInvalid
-		}
-		if in.Expiry == nil || !now.Before(in.Expiry.Time()) {
+		// here, exactly.
+		switch {
+		case in.Issuer != s.issuer:
+			return nil, errTokenInvalid.because("iss is not this tenant's issuer")
+		case in.Subject == "":
+			return nil, errTokenInvalid.because("sub missing")
+		case in.Expiry == nil:
+			return nil, errTokenExpired.because("exp missing")
+		case !now.Before(in.Expiry.Time()):
 			return nil, errTokenExpired
 		}
 		if !slices.Contains(in.Audience, s.endpoint("userinfo")) {
@@ -91,13 +87,16 @@ func (s *Server) userinfo(r *http.Request) (map[string]any, *userinfoFailure) {
 	} else {
 		t, ok := s.store.opaqueToken(token, now)
 		if !ok {
-			return nil, errTokenInvalid
+			return nil, errTokenInvalid.because("opaque access token unknown, expired or revoked")
 		}
 		userID, clientID, scope = t.UserID, t.ClientID, t.Scope
 	}
 	u, ok := s.tenant.User(userID)
-	if !ok || u.Blocked {
-		return nil, errTokenUserGone
+	switch {
+	case !ok:
+		return nil, errTokenUserGone.because("the token's user is no longer in the tenant")
+	case u.Blocked:
+		return nil, errTokenUserGone.because("the token's user is blocked")
 	}
 	c, ok := s.tenant.Client(clientID)
 	if !ok {
@@ -108,20 +107,25 @@ func (s *Server) userinfo(r *http.Request) (map[string]any, *userinfoFailure) {
 
 // bearerToken reads "Authorization: Bearer <token>", the scheme case-insensitively (RFC 9110
 // §11.1). Another scheme counts as no credentials.
-func bearerToken(r *http.Request) (string, *userinfoFailure) {
+func bearerToken(r *http.Request) (string, *oauthError) {
 	authz := r.Header.Values("Authorization")
-	if len(authz) == 0 {
-		return "", errNoToken
-	}
-	if len(authz) > 1 {
-		return "", errTokenInvalid
+	switch len(authz) {
+	case 0:
+		return "", errNoToken.because("no Authorization header")
+	case 1:
+	default:
+		return "", errTokenInvalid.because("Authorization header repeated")
 	}
 	scheme, token, _ := strings.Cut(authz[0], " ")
-	if !strings.EqualFold(scheme, "Bearer") {
-		return "", errNoToken
-	}
-	if token == "" || len(token) > maxAccessTokenLen || strings.ContainsAny(token, " \t") {
-		return "", errTokenInvalid
+	switch {
+	case !strings.EqualFold(scheme, "Bearer"):
+		return "", errNoToken.because("Authorization scheme is not Bearer")
+	case token == "":
+		return "", errTokenInvalid.because("bearer token empty")
+	case len(token) > maxAccessTokenLen:
+		return "", errTokenInvalid.because("bearer token longer than the emulator's tokens can be")
+	case strings.ContainsAny(token, " \t"):
+		return "", errTokenInvalid.because("bearer token holds whitespace")
 	}
 	return token, nil
 }

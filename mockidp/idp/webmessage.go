@@ -37,11 +37,7 @@ func webMessageTarget(c *tenant.Client, redirectURI string) *oauthError {
 // "ab+/cd==" or one holding "</script>" arrives byte-exact and inert. Only the application's web
 // origins may frame the page; it is the one page that must be frameable at all.
 func (s *Server) renderWebMessage(w http.ResponseWriter, r *http.Request, req *authRequest, resp authResponse) {
-	nonce, err := s.randomString(16)
-	if err != nil {
-		s.internalError(w, r, err)
-		return
-	}
+	nonce := randomString(16)
 	origin, _ := webOrigin(req.RedirectURI)
 	ancestors := make([]string, 0, len(req.Client.WebOrigins))
 	for _, o := range req.Client.WebOrigins {
