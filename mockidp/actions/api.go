@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
+	"time"
 
 	"github.com/dop251/goja"
 )
@@ -38,6 +40,11 @@ var credentialsExchangeDenyCodes = []string{"invalid_scope", "invalid_request", 
 // api is the trigger's api object for this run. Each method returns api, so calls chain.
 func (r *actionRun) api() *goja.Object {
 	api := r.vm.NewObject()
+	r.namespace(api, "cache", map[string]func(goja.FunctionCall) goja.Value{
+		"get":    r.cacheGet,
+		"set":    r.cacheSet,
+		"delete": r.cacheDelete,
+	})
 	switch r.trigger {
 	case TriggerPostLogin:
 		r.namespace(api, "access", map[string]func(goja.FunctionCall) goja.Value{
@@ -205,4 +212,74 @@ func (r *actionRun) jsonValue(v goja.Value) (any, bool) {
 		panic(err)
 	}
 	return out, true
+}
+
+// cacheGet returns {value, expires_at} (milliseconds since the epoch), or undefined.
+func (r *actionRun) cacheGet(call goja.FunctionCall) goja.Value {
+	key := r.stringArg(call, 0, "api.cache.get", "key")
+	e, ok := r.e.caches[r.trigger].get(key)
+	if !ok {
+		return goja.Undefined()
+	}
+	rec := r.vm.NewObject()
+	_ = rec.Set("value", e.value)
+	_ = rec.Set("expires_at", e.expiresAt.UnixMilli())
+	return rec
+}
+
+// cacheSet stores a string value until options.ttl (milliseconds) or options.expires_at
+// (milliseconds since the epoch), the earlier if both are given, and returns a CacheWriteResult.
+func (r *actionRun) cacheSet(call goja.FunctionCall) goja.Value {
+	key := r.stringArg(call, 0, "api.cache.set", "key")
+	value, ok := call.Argument(1).Export().(string)
+	if !ok {
+		return r.cacheResult(cacheErrInvalidValue)
+	}
+	now := r.e.now()
+	expiresAt := now.Add(cacheDefaultLifetime)
+	if opts, ok := call.Argument(2).(*goja.Object); ok {
+		given := false
+		var at time.Time
+		if ttl, ok := number(opts.Get("ttl")); ok {
+			at, given = now.Add(time.Duration(ttl)*time.Millisecond), true
+		}
+		if ms, ok := number(opts.Get("expires_at")); ok {
+			if t := time.UnixMilli(ms); !given || t.Before(at) {
+				at, given = t, true
+			}
+		}
+		if given {
+			expiresAt = at
+		}
+	}
+	return r.cacheResult(r.e.caches[r.trigger].set(key, value, expiresAt))
+}
+
+func (r *actionRun) cacheDelete(call goja.FunctionCall) goja.Value {
+	r.e.caches[r.trigger].delete(r.stringArg(call, 0, "api.cache.delete", "key"))
+	return r.cacheResult("")
+}
+
+func (r *actionRun) cacheResult(errCode string) goja.Value {
+	res := r.vm.NewObject()
+	if errCode == "" {
+		_ = res.Set("type", "success")
+	} else {
+		_ = res.Set("type", "error")
+		_ = res.Set("code", errCode)
+	}
+	return res
+}
+
+// number is a finite JavaScript number as whole milliseconds, clamped to what a Duration holds.
+func number(v goja.Value) (int64, bool) {
+	if v == nil || goja.IsUndefined(v) || goja.IsNull(v) {
+		return 0, false
+	}
+	f := v.ToFloat()
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return 0, false
+	}
+	const limit = float64(math.MaxInt64 / int64(time.Millisecond))
+	return int64(max(min(f, limit), -limit)), true
 }

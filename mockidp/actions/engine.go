@@ -63,17 +63,19 @@ type Config struct {
 	// such a claim and logs an error, and so does the engine. Required: the tenant package owns
 	// the list.
 	ReservedClaim func(name string) (reason string, reserved bool)
-	// Now is the clock for the Actions' Date; time.Now when nil.
+	// Now is the clock for api.cache lifetimes and the Actions' Date; time.Now when nil.
 	Now func() time.Time
 }
 
-// Engine runs a tenant's Actions. It is safe for concurrent use; runs share nothing.
+// Engine runs a tenant's Actions. It is safe for concurrent use; runs share nothing but each
+// trigger's api.cache.
 type Engine struct {
 	triggers      map[Trigger][]*Compiled
 	timeout       time.Duration
 	logger        *slog.Logger
 	reservedClaim func(string) (string, bool)
 	now           func() time.Time
+	caches        map[Trigger]*cache
 }
 
 // New checks the configuration and that every bound Action exports its trigger's handler.
@@ -93,6 +95,7 @@ func New(cfg Config) (*Engine, error) {
 		logger:        cfg.Logger,
 		reservedClaim: cfg.ReservedClaim,
 		now:           cfg.Now,
+		caches:        make(map[Trigger]*cache, len(cfg.Triggers)),
 	}
 	if e.timeout == 0 {
 		e.timeout = DefaultTimeout
@@ -116,6 +119,7 @@ func New(cfg Config) (*Engine, error) {
 			}
 		}
 		e.triggers[t] = bound
+		e.caches[t] = newCache(e.now)
 	}
 	return e, nil
 }

@@ -359,10 +359,10 @@ func TestCredentialsExchange(t *testing.T) {
 		{
 			name: "post-login's api is not there",
 			code: `exports.onExecuteCredentialsExchange = async (event, api) => {
-  api.accessToken.setCustomClaim('https://example.com/api', [typeof api.idToken, typeof api.user, typeof api.accessToken.addScope]);
+  api.accessToken.setCustomClaim('https://example.com/api', [typeof api.idToken, typeof api.user, typeof api.accessToken.addScope, typeof api.cache.get]);
 };`,
 			want: func(t *testing.T, res *Result) {
-				assert.Equal(t, map[string]any{"https://example.com/api": []any{"undefined", "undefined", "undefined"}}, res.AccessTokenClaims)
+				assert.Equal(t, map[string]any{"https://example.com/api": []any{"undefined", "undefined", "undefined", "function"}}, res.AccessTokenClaims)
 			},
 		},
 	}
@@ -562,7 +562,7 @@ func TestReadingTheAPIIsNotACall(t *testing.T) {
 	res, err := e.PostLogin(context.Background(), aliceLogin())
 	require.NoError(t, err, "only calling an unemulated method fails the run")
 	assert.Equal(t, map[string]any{
-		"keys": []any{"access", "accessToken", "idToken", "user", "rules", "authentication", "multifactor", "prompt",
+		"keys": []any{"cache", "access", "accessToken", "idToken", "user", "rules", "authentication", "multifactor", "prompt",
 			"redirect", "refreshToken", "samlResponse", "session", "transaction", "validation"},
 		"multifactor":  []any{"enable"},
 		"enable":       "function",

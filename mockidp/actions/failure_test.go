@@ -273,6 +273,7 @@ func TestMemoryStaysFlat(t *testing.T) {
   console.log('login', event.user.user_id, big.length);
   api.idToken.setCustomClaim('https://example.com/roles', event.authorization.roles);
   api.user.setAppMetadata('visits', event.stats.logins_count + 1);
+  api.cache.set('last', event.user.user_id);
 };`
 	e, _ := newEngine(t, setup{quiet: true}, postLogin(code))
 	heap := func() uint64 {
