@@ -56,23 +56,6 @@ var (
 		"urn:openid:params:grant-type:ciba", "urn:okta:params:oauth:grant-type:webauthn",
 		"urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token",
 	}
-	// restrictedClaims cannot be custom claims: Auth0 reserves them (Auth0 docs, "Create Custom
-	// Claims", general restrictions), and the emulator sets scope itself.
-	restrictedClaims = []string{
-		"acr", "act", "active", "amr", "at_hash", "ath", "attest", "aud", "auth_time", "authorization_details", "azp",
-		"c_hash", "client_id", "cnf", "cty", "dest", "entitlements", "events", "exp", "groups", "gty", "htm", "htu",
-		"iat", "internalService", "iss", "jcard", "jku", "jti", "jwe", "jwk", "kid", "may_act", "mky", "nbf", "nonce",
-		"object_id", "org_id", "org_name", "orig", "origid", "permissions", "roles", "rph", "s_hash", "scope", "sid",
-		"sip_callid", "sip_cseq_num", "sip_date", "sip_from_tag", "sip_via_branch", "sub", "sub_jwk", "toe", "txn",
-		"typ", "uuid", "vot", "vtm", "x5t#S256",
-	}
-	// profileClaims are OpenID standard claims, which Auth0 does not let custom claims change;
-	// they come from the user's own fields.
-	profileClaims = []string{
-		"name", "given_name", "family_name", "middle_name", "nickname", "preferred_username", "profile", "picture",
-		"website", "email", "email_verified", "gender", "birthdate", "zoneinfo", "locale", "phone_number",
-		"phone_number_verified", "address", "updated_at", "created_at",
-	}
 )
 
 var (
@@ -1072,7 +1055,7 @@ func (l *loader) userRoles(f field) []*Role {
 	return roles
 }
 
-// claims decodes a user's custom claims, refusing the names the emulator sets itself.
+// claims decodes a user's custom claims, refusing the names CheckClaim refuses.
 func (l *loader) claims(f field) map[string]any {
 	claims, ok := l.object(f)
 	if claims == nil {
@@ -1080,20 +1063,14 @@ func (l *loader) claims(f field) map[string]any {
 	}
 	for i := 0; i < len(f.node.Content); i += 2 {
 		k := f.node.Content[i]
-		name := k.Value
-		switch {
-		case name == "":
-			l.errorf(k, f.path, "claim names must not be empty")
-		case slices.Contains(restrictedClaims, name):
-			l.errorf(k, join(f.path, name), "%q is set by the emulator or reserved by Auth0; use a namespaced name like https://example.com/%s", name, name)
-		case slices.Contains(profileClaims, name):
-			l.errorf(k, join(f.path, name), "%q comes from the user's own fields; set the user's %s instead, or use a namespaced name like https://example.com/%s", name, name, name)
-		case strings.Contains(name, "auth0.com") || strings.Contains(name, "webtask.io") || strings.Contains(name, "webtask.run"):
-			l.errorf(k, join(f.path, name), "%q uses a namespace Auth0 reserves; use your own domain, like https://example.com/team", name)
-		default:
-			continue
+		if err := CheckClaim(k.Value); err != nil {
+			path := f.path
+			if k.Value != "" {
+				path = join(f.path, k.Value)
+			}
+			l.errorf(k, path, "%s", err)
+			ok = false
 		}
-		ok = false
 	}
 	if !ok {
 		return nil
