@@ -45,16 +45,12 @@ var (
 	appTypes    = []string{string(AppSPA), string(AppNative), string(AppRegularWeb), string(AppNonInteractive)}
 	authMethods = []string{string(AuthNone), string(AuthPost), string(AuthBasic)}
 	dialects    = []string{DialectAccessToken, DialectAccessTokenAuthz, DialectRFC9068, DialectRFC9068Authz}
-	// grantTypes are the grant types Auth0 accepts in a client's grant_types. The emulator
-	// implements a subset; the others load, so an exported tenant does, and are refused at the
-	// token endpoint as on a tenant without the feature.
+	// grantTypes are the grant types Auth0 accepts in a client's grant_types, in the order
+	// messages list them.
 	grantTypes = []string{
 		GrantAuthorizationCode, GrantImplicit, GrantRefreshToken, GrantClientCredentials, GrantPassword, GrantPasswordRealm,
-		"http://auth0.com/oauth/grant-type/mfa-oob", "http://auth0.com/oauth/grant-type/mfa-otp",
-		"http://auth0.com/oauth/grant-type/mfa-recovery-code", "http://auth0.com/oauth/grant-type/passwordless/otp",
-		"urn:ietf:params:oauth:grant-type:device_code", "urn:ietf:params:oauth:grant-type:token-exchange",
-		"urn:openid:params:grant-type:ciba", "urn:okta:params:oauth:grant-type:webauthn",
-		"urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token",
+		GrantMFAOOB, GrantMFAOTP, GrantMFARecoveryCode, GrantPasswordlessOTP, GrantDeviceCode, GrantTokenExchange,
+		GrantCIBA, GrantWebAuthn, GrantFederatedTokenExchange,
 	}
 )
 

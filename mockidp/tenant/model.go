@@ -33,6 +33,18 @@ const (
 	GrantPassword          = "password"
 	GrantPasswordRealm     = "http://auth0.com/oauth/grant-type/password-realm"
 	GrantImplicit          = "implicit"
+
+	// The grant types of features the emulator does not have. A client may list them, so an
+	// exported tenant loads; the token endpoint refuses them as a tenant without the feature does.
+	GrantDeviceCode             = "urn:ietf:params:oauth:grant-type:device_code"
+	GrantTokenExchange          = "urn:ietf:params:oauth:grant-type:token-exchange"
+	GrantFederatedTokenExchange = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token"
+	GrantMFAOTP                 = "http://auth0.com/oauth/grant-type/mfa-otp"
+	GrantMFAOOB                 = "http://auth0.com/oauth/grant-type/mfa-oob"
+	GrantMFARecoveryCode        = "http://auth0.com/oauth/grant-type/mfa-recovery-code"
+	GrantPasswordlessOTP        = "http://auth0.com/oauth/grant-type/passwordless/otp"
+	GrantCIBA                   = "urn:openid:params:grant-type:ciba"
+	GrantWebAuthn               = "urn:okta:params:oauth:grant-type:webauthn"
 )
 
 // Token dialects of a resource server (`token_dialect`).
