@@ -18,9 +18,7 @@ var (
 // one database connection a new Auth0 tenant has.
 func (l *loader) connectionSections(connections, databases field) {
 	if connections.absent() && databases.absent() {
-		c := &Connection{Name: DefaultConnection, Strategy: "auth0"}
-		l.t.Connections = append(l.t.Connections, c)
-		l.connections[c.Name] = c
+		l.t.AddConnection(&Connection{Name: DefaultConnection, Strategy: "auth0"})
 		return
 	}
 	l.items(connections, "connections", func(f field) { l.connection(f, connectionSchema) })
@@ -32,11 +30,10 @@ func (l *loader) connection(f field, s *schema) {
 	if s == databaseSchema {
 		c.Strategy = "auth0"
 	}
-	var nameField field
+	l.begin(f, c)
 	l.fields(f, s, func(g field) {
 		switch g.key {
 		case "name":
-			nameField = g
 			l.name(g, &c.Name)
 		case "strategy":
 			if l.name(g, &c.Strategy) && s == databaseSchema && c.Strategy != "auth0" {
@@ -44,8 +41,12 @@ func (l *loader) connection(f field, s *schema) {
 			}
 		}
 	})
-	if c.Name != "" && l.unique("connection name", c.Name, nameField) {
-		l.connections[c.Name] = c
-		l.t.Connections = append(l.t.Connections, c)
+	var errs FieldErrors
+	if other, dup := l.t.Connection(c.Name); dup {
+		errs.add("name", "duplicate connection name %q%s", c.Name, l.t.firstAt(other, "name"))
+	}
+	l.place(errs)
+	if c.Name != "" && len(errs) == 0 {
+		l.t.AddConnection(c)
 	}
 }

@@ -46,15 +46,11 @@ func Load(fsys fs.FS, name string) (*Tenant, error) {
 	if err != nil {
 		return nil, fmt.Errorf("tenant: %w", err)
 	}
-	l := &loader{
-		fsys:          fsys,
-		file:          name,
-		seen:          map[string]int{},
-		logins:        map[string]int{},
-		clientsByName: map[string]*Client{},
-		connections:   map[string]*Connection{},
-	}
+	l := &loader{fsys: fsys, file: name, refused: map[string]bool{}, decoded: map[any]*item{}}
 	t := l.load(data)
+	if t != nil {
+		t.origin = nil
+	}
 	if len(l.errs) > 0 {
 		slices.SortStableFunc(l.errs, func(a, b *Error) int {
 			if a.Line != b.Line {
@@ -94,12 +90,86 @@ type loader struct {
 	errs   Errors
 	visits int
 	t      *Tenant
-	// seen maps a kind and value that must be unique to the line it first appears on.
-	seen map[string]int
-	// logins maps lower-cased emails and usernames to the line of the user they belong to.
-	logins        map[string]int
-	clientsByName map[string]*Client
-	connections   map[string]*Connection
+	// refused holds the path of every value the loader itself has found wrong.
+	refused map[string]bool
+	// item is the list item being decoded; decoded holds every item decoded so far.
+	item    *item
+	decoded map[any]*item
+}
+
+// item is where one list item (an API, client, role, ...) and its fields are in the file.
+type item struct {
+	path  string
+	node  *yaml.Node
+	nodes map[string]*yaml.Node // by path; only fields with a value
+}
+
+// at is the node of the field at path, else of its nearest enclosing field, else of the item.
+func (it *item) at(path string) *yaml.Node {
+	for p := path; p != it.path && p != ""; p = parent(p) {
+		if n, ok := it.nodes[p]; ok {
+			return n
+		}
+	}
+	return it.node
+}
+
+// parent cuts the last field or index off a path: a.b[1] → a.b → a.
+func parent(path string) string {
+	return path[:max(strings.LastIndexByte(path, '.'), strings.LastIndexByte(path, '['), 0)]
+}
+
+// begin starts decoding the list item f into x: from here on its fields' positions are recorded.
+func (l *loader) begin(f field, x any) {
+	l.item = &item{path: f.path, node: f.node, nodes: map[string]*yaml.Node{}}
+	l.decoded[x] = l.item
+}
+
+// place reports the problems the tenant's rules found in the item being decoded, each at its
+// field's position. A problem in a field whose value the loader refused (or in a field inside
+// it) follows from that and is left out: `name: 2024` is "must be a string", not also "required";
+// so are all the problems of an item that is not a mapping.
+func (l *loader) place(errs FieldErrors) {
+	it := l.item
+	l.item = nil
+	if it.node.Kind != yaml.MappingNode {
+		return
+	}
+	for _, e := range errs {
+		path := it.path
+		if e.Field != "" {
+			path = join(it.path, e.Field)
+		}
+		if l.refusedAt(it, path) {
+			continue
+		}
+		msg := e.Msg
+		if _, given := it.nodes[path]; e.missing && given {
+			msg = "must not be empty: " + strings.TrimPrefix(msg, "required: ")
+		}
+		l.report(it.at(path), path, msg)
+	}
+}
+
+func (l *loader) refusedAt(it *item, path string) bool {
+	for p := path; p != it.path && p != ""; p = parent(p) {
+		if l.refused[p] {
+			return true
+		}
+	}
+	return false
+}
+
+// line is where the file defines an item's field (the item itself for ""), for Tenant.origin.
+func (l *loader) line(x any, field string) int {
+	it, ok := l.decoded[x]
+	if !ok {
+		return 0
+	}
+	if field == "" {
+		return it.node.Line
+	}
+	return it.at(join(it.path, field)).Line
 }
 
 func (l *loader) load(data []byte) *Tenant {
@@ -112,21 +182,14 @@ func (l *loader) load(data []byte) *Tenant {
 			strings.Join(sectionSchema.modelled, ", "), describe(root))
 		return nil
 	}
-	l.t = &Tenant{
-		Name: strings.TrimSuffix(path.Base(l.file), path.Ext(l.file)),
-		Settings: Settings{
-			SessionLifetime:            defaultSessionLifetime,
-			IdleSessionLifetime:        defaultSessionLifetime,
-			EndSessionDiscovery:        true,
-			UserPicker:                 true,
-			LogoutRevokesRefreshTokens: true,
-		},
-		clientsByID: map[string]*Client{},
-		apisByID:    map[string]*API{},
-		usersByID:   map[string]*User{},
-		usersByName: map[string]*User{},
-		rolesByName: map[string]*Role{},
-	}
+	l.t = newTenant(strings.TrimSuffix(path.Base(l.file), path.Ext(l.file)), Settings{
+		SessionLifetime:            defaultSessionLifetime,
+		IdleSessionLifetime:        defaultSessionLifetime,
+		EndSessionDiscovery:        true,
+		UserPicker:                 true,
+		LogoutRevokesRefreshTokens: true,
+	})
+	l.t.origin = l.line
 
 	sections := map[string]field{}
 	skipped := l.fields(field{node: root}, sectionSchema, func(f field) { sections[f.key] = f })
@@ -150,8 +213,8 @@ func (l *loader) load(data []byte) *Tenant {
 	l.items(section("clientGrants"), "client grants", l.grant)
 	l.items(section("users"), "users", l.user)
 	if defaultAudience.value != "" {
-		if _, ok := l.t.apisByID[defaultAudience.value]; !ok {
-			l.errorf(defaultAudience.node, defaultAudience.path, "no API has the identifier %q; APIs: %s", defaultAudience.value, l.apiList())
+		if _, ok := l.t.API(defaultAudience.value); !ok {
+			l.errorf(defaultAudience.node, defaultAudience.path, "no API has the identifier %q; APIs: %s", defaultAudience.value, l.t.apiList())
 		}
 		l.t.Settings.DefaultAudience = defaultAudience.value
 	}
@@ -236,62 +299,15 @@ func (l *loader) syntaxError(data []byte, err error) {
 	l.errs = append(l.errs, e)
 }
 
-// unique records a value that must not repeat within kind, and reports a repeat.
-func (l *loader) unique(kind, value string, f field) bool {
-	key := kind + "\x00" + value
-	if line, dup := l.seen[key]; dup {
-		l.errorf(f.node, f.path, "duplicate %s %q; the first is at line %d", kind, value, line)
-		return false
-	}
-	l.seen[key] = f.node.Line
-	return true
-}
-
-// text is a string value with its position, kept for checks made after the whole item is read.
-func (l *loader) text(f field) text {
-	t := text{path: f.path, node: f.node}
-	l.str(f, &t.value)
-	return t
-}
-
-// urls returns the list f of URLs of kind, reporting each that is not one.
+// urls decodes the list f of URLs of kind, reporting each that is not one.
 func (l *loader) urls(f field, kind urlKind, customSchemes bool) []string {
-	list, ok := l.stringList(f, "URLs")
-	if !ok {
-		return nil
-	}
-	for _, u := range list {
-		if msg := checkURL(u.value, kind, customSchemes); msg != "" {
-			l.errorf(u.node, u.path, "%s", msg)
+	var list []string
+	l.stringList(f, "URLs", &list)
+	for i, u := range list {
+		path := index(f.path, i)
+		if msg := checkURL(u, kind, customSchemes); msg != "" && !l.refused[path] {
+			l.errorf(deref(f.node.Content[i]), path, "%s", msg)
 		}
 	}
-	return values(list)
-}
-
-// The lists of what a tenant defines, for messages that name a missing item.
-func (l *loader) apiList() string {
-	return listOf(l.t.APIs, func(a *API) string { return a.Identifier })
-}
-
-func (l *loader) clientList() string {
-	return listOf(l.t.Clients, func(c *Client) string { return fmt.Sprintf("%s (%s)", c.ClientID, c.Name) })
-}
-
-func (l *loader) roleList() string { return listOf(l.t.Roles, func(r *Role) string { return r.Name }) }
-
-func (l *loader) connectionList() string {
-	return listOf(l.t.Connections, func(c *Connection) string { return c.Name })
-}
-
-func scopeList(a *API) string { return listOf(a.Scopes, func(s Scope) string { return s.Value }) }
-
-func listOf[T any](items []T, name func(T) string) string {
-	if len(items) == 0 {
-		return "none defined"
-	}
-	names := make([]string, len(items))
-	for i, item := range items {
-		names[i] = name(item)
-	}
-	return strings.Join(names, ", ")
+	return list
 }

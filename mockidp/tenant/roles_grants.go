@@ -1,20 +1,12 @@
 package tenant
 
+import "fmt"
+
 var (
-	roleSchema = newSchema("role", []string{"name", "description", "permissions"},
-		map[string]string{"name": "the role's name, unique in the tenant (users refer to it)"}, "id")
-	permissionSchema = newSchema("permission", []string{"permission_name", "resource_server_identifier"},
-		map[string]string{
-			"permission_name":            "a permission (scope) the API defines",
-			"resource_server_identifier": "the identifier of an API in resourceServers",
-		},
+	roleSchema       = newSchema("role", []string{"name", "description", "permissions"}, nil, "id")
+	permissionSchema = newSchema("permission", []string{"permission_name", "resource_server_identifier"}, nil,
 		"resource_server_name", "description")
-	grantSchema = newSchema("client grant", []string{"client_id", "audience", "scope"},
-		map[string]string{
-			"client_id": "the client_id or the name of a client",
-			"audience":  "the identifier of an API in resourceServers",
-			"scope":     "a list of permissions the API defines (may be empty)",
-		},
+	grantSchema = newSchema("client grant", []string{"client_id", "audience", "scope"}, nil,
 		"id", "organization_usage", "allow_any_organization", "is_system", "subject_type",
 		"authorization_details_types", "allow_all_scopes")
 )
@@ -22,49 +14,38 @@ var (
 // role decodes one `roles:` item.
 func (l *loader) role(f field) {
 	r := &Role{}
+	l.begin(f, r)
 	l.fields(f, roleSchema, func(g field) {
 		switch g.key {
 		case "name":
-			if l.name(g, &r.Name) && l.unique("role name", r.Name, g) {
-				l.t.rolesByName[r.Name] = r
-			}
+			l.name(g, &r.Name)
 		case "description":
 			l.str(g, &r.Description)
 		case "permissions":
 			r.Permissions = l.permissions(g)
 		}
 	})
+	l.place(l.t.PrepareRole(r))
 	if r.Name != "" {
-		l.t.Roles = append(l.t.Roles, r)
+		l.t.AddRole(r)
 	}
 }
 
-// permissions decodes a role's or user's permissions, each of which its API must define.
+// permissions decodes a role's or user's permissions, keeping an empty one in place of each it
+// cannot read, so that the tenant's rules name the file's indexes.
 func (l *loader) permissions(f field) []Permission {
 	var out []Permission
 	l.items(f, "permissions ({permission_name, resource_server_identifier})", func(g field) {
-		var name, api text
+		var p Permission
 		l.fields(g, permissionSchema, func(h field) {
 			switch h.key {
 			case "permission_name":
-				name = l.text(h)
+				l.str(h, &p.Name)
 			case "resource_server_identifier":
-				api = l.text(h)
+				l.str(h, &p.API)
 			}
 		})
-		if name.value == "" || api.value == "" {
-			return
-		}
-		a, ok := l.t.apisByID[api.value]
-		if !ok {
-			l.errorf(api.node, api.path, "no API has the identifier %q; APIs: %s", api.value, l.apiList())
-			return
-		}
-		if !a.HasScope(name.value) {
-			l.errorf(name.node, name.path, "API %q defines no permission %q; it defines: %s", a.Identifier, name.value, scopeList(a))
-			return
-		}
-		out = append(out, Permission{Name: name.value, API: api.value})
+		out = append(out, p)
 	})
 	return out
 }
@@ -72,53 +53,100 @@ func (l *loader) permissions(f field) []Permission {
 // grant decodes one `clientGrants:` item.
 func (l *loader) grant(f field) {
 	g := &ClientGrant{}
-	var client, audience text
-	var scopes []text
+	l.begin(f, g)
 	l.fields(f, grantSchema, func(h field) {
 		switch h.key {
 		case "client_id":
-			client = l.text(h)
+			l.str(h, &g.ClientID)
 		case "audience":
-			audience = l.text(h)
+			l.str(h, &g.Audience)
 		case "scope":
-			scopes, _ = l.stringList(h, "permissions")
+			l.stringList(h, "permissions", &g.Scope)
 		}
 	})
-	if client.value != "" {
-		// As the Deploy CLI does, client_id may name the client instead.
-		c, ok := l.t.clientsByID[client.value]
-		if !ok {
-			c, ok = l.clientsByName[client.value]
-		}
-		if ok {
-			g.ClientID = c.ClientID
-		} else {
-			l.errorf(client.node, client.path, "no client has the client_id or name %q; clients: %s", client.value, l.clientList())
+	errs := l.t.PrepareGrant(g)
+	l.place(errs)
+	if !errs.on("client_id") && !errs.on("audience") && !errs.on("") {
+		l.t.AddGrant(g)
+	}
+}
+
+// PrepareRole checks a role, the uniqueness of its name and the permissions it grants against
+// the tenant.
+func (t *Tenant) PrepareRole(r *Role) FieldErrors {
+	var errs FieldErrors
+	if errs.key("name", r.Name, "the role's name, unique in the tenant (users refer to it)") {
+		if other, dup := t.rolesByName[r.Name]; dup && other != r {
+			errs.add("name", "duplicate role name %q%s", r.Name, t.firstAt(other, "name"))
 		}
 	}
-	var a *API
-	if audience.value != "" {
-		var ok bool
-		if a, ok = l.t.apisByID[audience.value]; ok {
-			g.Audience = a.Identifier
-		} else {
-			l.errorf(audience.node, audience.path, "no API has the identifier %q; APIs: %s", audience.value, l.apiList())
+	t.checkPermissions(&errs, r.Permissions)
+	return errs
+}
+
+// checkPermissions checks a role's or user's permissions: each must be one its API defines.
+func (t *Tenant) checkPermissions(errs *FieldErrors, ps []Permission) {
+	for i, p := range ps {
+		name, api := fmt.Sprintf("permissions[%d].permission_name", i), fmt.Sprintf("permissions[%d].resource_server_identifier", i)
+		if p.Name == "" {
+			errs.require(name, "a permission (scope) the API defines")
 		}
-	}
-	g.Scope = []string{}
-	for _, s := range scopes {
-		if a != nil && !a.HasScope(s.value) {
-			l.errorf(s.node, s.path, "API %q defines no permission %q; it defines: %s", a.Identifier, s.value, scopeList(a))
+		if p.API == "" {
+			errs.require(api, "the identifier of an API in resourceServers")
+		}
+		if p.Name == "" || p.API == "" {
 			continue
 		}
-		g.Scope = append(g.Scope, s.value)
+		a, ok := t.API(p.API)
+		switch {
+		case !ok:
+			errs.add(api, "no API has the identifier %q; APIs: %s", p.API, t.apiList())
+		case !a.HasScope(p.Name):
+			errs.add(name, "API %q defines no permission %q; it defines: %s", a.Identifier, p.Name, scopeList(a))
+		}
 	}
-	if g.ClientID == "" || g.Audience == "" {
-		return
+}
+
+// PrepareGrant resolves a client grant's client (by client_id or, as the Deploy CLI allows, by
+// name) and checks its audience and scope against the tenant: the API must exist and define every
+// permission, and the client may have one grant per API.
+func (t *Tenant) PrepareGrant(g *ClientGrant) FieldErrors {
+	var errs FieldErrors
+	if g.ClientID == "" {
+		errs.require("client_id", "the client_id or the name of a client")
+	} else if c, ok := t.clientByIDOrName(g.ClientID); ok {
+		g.ClientID = c.ClientID
+	} else {
+		errs.add("client_id", "no client has the client_id or name %q; clients: %s", g.ClientID, t.clientList())
 	}
-	if _, dup := l.t.Grant(g.ClientID, g.Audience); dup {
-		l.errorf(f.node, f.path, "duplicate grant: client %q already has a grant for %q", g.ClientID, g.Audience)
-		return
+	a, ok := t.API(g.Audience)
+	switch {
+	case g.Audience == "":
+		errs.require("audience", "the identifier of an API in resourceServers")
+	case !ok:
+		errs.add("audience", "no API has the identifier %q; APIs: %s", g.Audience, t.apiList())
 	}
-	l.t.Grants = append(l.t.Grants, g)
+	if g.Scope == nil {
+		errs.require("scope", "a list of permissions the API defines (may be empty)")
+	}
+	for i, s := range g.Scope {
+		if a != nil && !a.HasScope(s) {
+			errs.add(fmt.Sprintf("scope[%d]", i), "API %q defines no permission %q; it defines: %s", a.Identifier, s, scopeList(a))
+		}
+	}
+	if errs.on("client_id") || errs.on("audience") {
+		return errs
+	}
+	if other, dup := t.Grant(g.ClientID, g.Audience); dup && other != g {
+		errs.add("", "duplicate grant: client %q already has a grant for %q", g.ClientID, g.Audience)
+	}
+	return errs
+}
+
+func (t *Tenant) clientByIDOrName(s string) (*Client, bool) {
+	if c, ok := t.clientsByID[s]; ok {
+		return c, true
+	}
+	c, ok := t.clientsByName[s]
+	return c, ok
 }

@@ -7,6 +7,8 @@ import (
 	"path"
 	"strings"
 	"time"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // defaultSessionLifetime is Auth0's session_lifetime and idle_session_lifetime.
@@ -34,6 +36,13 @@ var (
 	signingKeySchema = newSchema("signing key", []string{"file"},
 		map[string]string{"file": "a PEM file, relative to the tenant file's directory"})
 )
+
+// text is a string value with its position, kept for a check made once the whole file is read.
+type text struct {
+	value string
+	path  string
+	node  *yaml.Node
+}
 
 // settings decodes the `tenant:` section and returns default_audience, checked once the APIs are known.
 func (l *loader) settings(f field) (defaultAudience text) {

@@ -1,7 +1,9 @@
 package tenant
 
 import (
+	"cmp"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -17,29 +19,23 @@ var userSchema = newSchema("user",
 	[]string{"user_id", "email", "email_verified", "username", "name", "given_name", "family_name", "nickname",
 		"picture", "locale", "phone_number", "phone_verified", "password", "blocked", "connection", "roles",
 		"permissions", "app_metadata", "user_metadata", "claims", "created_at", "updated_at"},
-	map[string]string{"password": "the login page checks it, so every user needs one (it is test data, kept in plain text)"},
+	nil,
 	"verify_email", "identities", "logins_count", "last_login", "last_ip", "last_password_reset", "multifactor")
 
 // user decodes one `users:` item.
 func (l *loader) user(f field) {
-	u := &User{Connection: DefaultConnection, CreatedAt: defaultTimestamp, UpdatedAt: defaultTimestamp}
-	var id, email, username, connection text
+	u := &User{}
+	l.begin(f, u)
 	l.fields(f, userSchema, func(g field) {
 		switch g.key {
 		case "user_id":
-			id = l.text(g)
+			l.str(g, &u.UserID)
 		case "email":
-			if email = l.text(g); email.value != "" {
-				if msg := checkEmail(email.value); msg != "" {
-					l.errorf(g.node, g.path, "%s", msg)
-				}
-			}
-		case "username":
-			if username = l.text(g); strings.ContainsAny(username.value, "@ \t") {
-				l.errorf(g.node, g.path, "%q must not contain @ or spaces (an @ would make it look like an email)", username.value)
-			}
+			l.str(g, &u.Email)
 		case "email_verified":
 			l.boolean(g, &u.EmailVerified)
+		case "username":
+			l.str(g, &u.Username)
 		case "name":
 			l.str(g, &u.Name)
 		case "given_name":
@@ -48,32 +44,26 @@ func (l *loader) user(f field) {
 			l.str(g, &u.FamilyName)
 		case "nickname":
 			l.str(g, &u.Nickname)
+		case "picture":
+			l.str(g, &u.Picture)
 		case "locale":
 			l.str(g, &u.Locale)
-		case "picture":
-			if l.str(g, &u.Picture) && !strings.HasPrefix(u.Picture, "data:image/") {
-				if msg := checkURL(u.Picture, redirectURL, false); msg != "" {
-					l.errorf(g.node, g.path, "%s (or a data:image/ URI)", msg)
-				}
-			}
 		case "phone_number":
-			if l.str(g, &u.PhoneNumber) {
-				if msg := checkPhone(u.PhoneNumber); msg != "" {
-					l.errorf(g.node, g.path, "%s", msg)
-				}
-			}
+			l.str(g, &u.PhoneNumber)
 		case "phone_verified":
 			l.boolean(g, &u.PhoneVerified)
 		case "password":
-			if l.str(g, &u.Password) && u.Password == "" {
-				l.errorf(g.node, g.path, "must not be empty: %s", userSchema.required["password"])
-			}
+			l.str(g, &u.Password)
 		case "blocked":
 			l.boolean(g, &u.Blocked)
 		case "connection":
-			connection = l.text(g)
+			l.str(g, &u.Connection)
 		case "roles":
-			u.Roles = l.userRoles(g)
+			var names []string
+			l.stringList(g, "role names", &names)
+			for _, name := range names {
+				u.Roles = append(u.Roles, &Role{Name: name})
+			}
 		case "permissions":
 			u.Permissions = l.permissions(g)
 		case "app_metadata":
@@ -88,121 +78,25 @@ func (l *loader) user(f field) {
 			l.timestamp(g, &u.UpdatedAt)
 		}
 	})
-	u.Email, u.Username = email.value, username.value
-	login := u.Email
-	if login == "" {
-		login = u.Username
+	l.place(l.t.PrepareUser(u))
+	if u.Email != "" || u.Username != "" {
+		l.t.AddUser(u)
 	}
-	if login == "" {
-		l.errorf(f.node, join(f.path, "email"), "required: an email or a username, for the user to log in with")
-		return
-	}
-	l.userID(f, u, id, email, username)
-	if u.Name == "" {
-		u.Name = login
-	}
-	if u.Nickname == "" {
-		u.Nickname, _, _ = strings.Cut(login, "@")
-	}
-	if u.Picture == "" {
-		u.Picture = avatar(u)
-	}
-	if connection.value != "" {
-		u.Connection = connection.value
-	}
-	if _, ok := l.connections[u.Connection]; !ok {
-		if connection.node == nil {
-			l.errorf(f.node, join(f.path, "connection"), "users without a connection are in %s, which this tenant does not define; set connection to one of: %s",
-				DefaultConnection, l.connectionList())
-		} else {
-			l.errorf(connection.node, connection.path, "no connection is named %q; connections: %s", u.Connection, l.connectionList())
-		}
-	}
-	for _, t := range []text{email, username} {
-		if t.value == "" {
-			continue
-		}
-		key := strings.ToLower(t.value)
-		if line, dup := l.logins[key]; dup {
-			l.errorf(t.node, t.path, "%q is already the email or username of the user at line %d (compared ignoring case)", t.value, line)
-			continue
-		}
-		l.logins[key] = f.node.Line
-		l.t.usersByName[key] = u
-	}
-	l.t.Users = append(l.t.Users, u)
 }
 
-// userID sets u.UserID: user_id with Auth0's "auth0|" prefix added when it has no provider, or
-// made from the email's local part (else the username) when the file gives none.
-func (l *loader) userID(f field, u *User, id, email, username text) {
-	at, source := id, ""
-	switch {
-	case id.value != "":
-		u.UserID = id.value
-	case email.value != "":
-		local, _, _ := strings.Cut(email.value, "@")
-		u.UserID, at, source = local, email, "email"
-	default:
-		u.UserID, at, source = username.value, username, "username"
-	}
-	provider, rest, found := strings.Cut(u.UserID, "|")
-	switch {
-	case !found:
-		u.UserID = "auth0|" + u.UserID
-	case provider == "" || rest == "":
-		l.errorf(id.node, id.path, "%q must be provider|id, like auth0|alice, or an id alone (auth0| is added)", id.value)
-		return
-	}
-	if line, dup := l.seen["user_id\x00"+u.UserID]; dup {
-		msg := fmt.Sprintf("duplicate user_id %q; the first is at line %d", u.UserID, line)
-		if source != "" {
-			msg = fmt.Sprintf("user_id %q, made from the %s %q, is already taken by the user at line %d; set user_id", u.UserID, source, at.value, line)
-		}
-		l.errorf(at.node, at.path, "%s", msg)
-		return
-	}
-	l.seen["user_id\x00"+u.UserID] = f.node.Line
-	l.t.usersByID[u.UserID] = u
-}
-
-// userRoles resolves a user's role names.
-func (l *loader) userRoles(f field) []*Role {
-	names, _ := l.stringList(f, "role names")
-	var roles []*Role
-	for _, n := range names {
-		r, ok := l.t.rolesByName[n.value]
-		switch {
-		case !ok:
-			l.errorf(n.node, n.path, "no role is named %q; roles: %s", n.value, l.roleList())
-		case slices.Contains(roles, r):
-			l.errorf(n.node, n.path, "role %q is listed twice", n.value)
-		default:
-			roles = append(roles, r)
-		}
-	}
-	return roles
-}
-
-// claims decodes a user's custom claims, refusing the names CheckClaim refuses.
+// claims decodes a user's custom claims, noting where each name is: PrepareUser checks them.
 func (l *loader) claims(f field) map[string]any {
-	claims, ok := l.object(f)
+	claims, _ := l.object(f)
 	if claims == nil {
 		return nil
 	}
 	for i := 0; i < len(f.node.Content); i += 2 {
 		k := f.node.Content[i]
-		if err := CheckClaim(k.Value); err != nil {
-			path := f.path
-			if k.Value != "" {
-				path = join(f.path, k.Value)
-			}
-			l.errorf(k, path, "%s", err)
-			ok = false
+		if k.Value == "" {
+			l.record(f.path, k) // PrepareUser names an empty name's field "claims"
+		} else {
+			l.record(join(f.path, k.Value), k)
 		}
-	}
-	if !ok {
-		return nil
 	}
 	return claims
 }
@@ -220,4 +114,131 @@ func (l *loader) timestamp(f field, dst *time.Time) {
 		}
 	}
 	l.errorf(f.node, f.path, "must be an RFC 3339 time like 2026-01-01T00:00:00Z, got %s", describe(f.node))
+}
+
+// PrepareUser applies Auth0's defaults to a user (user_id from the email or username with the
+// auth0| prefix, name, nickname, picture, connection, created_at and updated_at) and checks it
+// against the tenant: unique user_id, email and username; roles, connection and the APIs of its
+// permissions defined; custom claim names allowed. It resolves roles given by name to the
+// tenant's.
+func (t *Tenant) PrepareUser(u *User) FieldErrors {
+	var errs FieldErrors
+	if u.Email != "" {
+		if msg := checkEmail(u.Email); msg != "" {
+			errs.add("email", "%s", msg)
+		}
+	}
+	if strings.ContainsAny(u.Username, "@ \t") {
+		errs.add("username", "%q must not contain @ or spaces (an @ would make it look like an email)", u.Username)
+	}
+	if u.Picture != "" && !strings.HasPrefix(u.Picture, "data:image/") {
+		if msg := checkURL(u.Picture, redirectURL, false); msg != "" {
+			errs.add("picture", "%s (or a data:image/ URI)", msg)
+		}
+	}
+	if u.PhoneNumber != "" {
+		if msg := checkPhone(u.PhoneNumber); msg != "" {
+			errs.add("phone_number", "%s", msg)
+		}
+	}
+	if u.Password == "" {
+		errs.require("password", "the login page checks it, so every user needs one (it is test data, kept in plain text)")
+	}
+	t.resolveRoles(&errs, u)
+	t.checkPermissions(&errs, u.Permissions)
+	for _, name := range slices.Sorted(maps.Keys(u.Claims)) {
+		if err := CheckClaim(name); err != nil {
+			field := "claims"
+			if name != "" {
+				field = join(field, name)
+			}
+			errs.add(field, "%s", err)
+		}
+	}
+
+	login := cmp.Or(u.Email, u.Username)
+	if login == "" {
+		errs.require("email", "an email or a username, for the user to log in with")
+		return errs
+	}
+	t.prepareUserID(&errs, u)
+	if u.Name == "" {
+		u.Name = login
+	}
+	if u.Nickname == "" {
+		u.Nickname, _, _ = strings.Cut(login, "@")
+	}
+	if u.Picture == "" {
+		u.Picture = avatar(u)
+	}
+	if u.CreatedAt.IsZero() {
+		u.CreatedAt = defaultTimestamp
+	}
+	if u.UpdatedAt.IsZero() {
+		u.UpdatedAt = defaultTimestamp
+	}
+	if _, ok := t.Connection(cmp.Or(u.Connection, DefaultConnection)); !ok {
+		if u.Connection == "" {
+			errs.add("connection", "users without a connection are in %s, which this tenant does not define; set connection to one of: %s",
+				DefaultConnection, t.connectionList())
+		} else {
+			errs.add("connection", "no connection is named %q; connections: %s", u.Connection, t.connectionList())
+		}
+	}
+	u.Connection = cmp.Or(u.Connection, DefaultConnection)
+	for _, k := range []struct{ field, value string }{{"email", u.Email}, {"username", u.Username}} {
+		if other, dup := t.usersByName[strings.ToLower(k.value)]; k.value != "" && dup && other != u {
+			errs.add(k.field, "%q is already the email or username of %s (compared ignoring case)", k.value, t.theUser(other))
+		}
+	}
+	return errs
+}
+
+// prepareUserID sets u.UserID: user_id with Auth0's "auth0|" prefix added when it has no
+// provider, or made from the email's local part (else the username) when none is given.
+func (t *Tenant) prepareUserID(errs *FieldErrors, u *User) {
+	given := u.UserID != ""
+	source, from := "email", u.Email
+	switch {
+	case given:
+	case u.Email != "":
+		u.UserID, _, _ = strings.Cut(u.Email, "@")
+	default:
+		source, from = "username", u.Username
+		u.UserID = u.Username
+	}
+	provider, rest, found := strings.Cut(u.UserID, "|")
+	switch {
+	case !found:
+		u.UserID = "auth0|" + u.UserID
+	case provider == "" || rest == "":
+		errs.add("user_id", "%q must be provider|id, like auth0|alice, or an id alone (auth0| is added)", u.UserID)
+		return
+	}
+	other, dup := t.usersByID[u.UserID]
+	switch {
+	case !dup || other == u:
+	case given:
+		errs.add("user_id", "duplicate user_id %q%s", u.UserID, t.firstAt(other, ""))
+	default:
+		errs.add(source, "user_id %q, made from the %s %q, is already taken by %s; set user_id", u.UserID, source, from, t.theUser(other))
+	}
+}
+
+// resolveRoles replaces the user's roles by the tenant's of the same names.
+func (t *Tenant) resolveRoles(errs *FieldErrors, u *User) {
+	var roles []*Role
+	for i, named := range u.Roles {
+		field := fmt.Sprintf("roles[%d]", i)
+		r, ok := t.Role(named.Name)
+		switch {
+		case !ok:
+			errs.add(field, "no role is named %q; roles: %s", named.Name, t.roleList())
+		case slices.Contains(roles, r):
+			errs.add(field, "role %q is listed twice", named.Name)
+		default:
+			roles = append(roles, r)
+		}
+	}
+	u.Roles = roles
 }

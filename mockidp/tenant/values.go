@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -75,6 +76,28 @@ func urlReason(err error) string {
 		return ue.Err.Error()
 	}
 	return err.Error()
+}
+
+// checkName returns what is wrong with s as a name that identifies something (an id, a name, a
+// reference), or "".
+func checkName(s string) string {
+	switch {
+	case s == "":
+		return "must not be empty"
+	case strings.TrimSpace(s) != s:
+		return fmt.Sprintf("must not start or end with spaces: %q", s)
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return fmt.Sprintf("must not contain control characters: %q", s)
+	}
+	return ""
+}
+
+// checkEnum returns what is wrong with value as the field key, which must be one of allowed, or "".
+func checkEnum(key, value string, allowed []string) string {
+	if !slices.Contains(allowed, value) {
+		return fmt.Sprintf("unknown %s %q; allowed: %s", key, value, strings.Join(allowed, ", "))
+	}
+	return ""
 }
 
 // checkEmail returns what is wrong with s as an email address, or "".
