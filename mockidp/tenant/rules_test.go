@@ -3,6 +3,7 @@ package tenant_test
 import (
 	"strings"
 	"testing"
+	"testing/fstest"
 	"time"
 
 	"github.com/stretchr/testify/assert"
@@ -345,4 +346,83 @@ func TestFieldErrors(t *testing.T) {
 	assert.Equal(t, `duplicate grant: client "demo-m2m" already has a grant for "https://api.example.com"`,
 		demoTenant(t).PrepareGrant(&tenant.ClientGrant{ClientID: "demo-m2m", Audience: demoAPI, Scope: []string{}}).Error(),
 		"a problem with the item as a whole names no field")
+}
+
+// TestLoadPlacesProblems: the loader puts each problem the Prepare methods find at its field in
+// the file, and leaves out what only follows from a value it refused itself.
+func TestLoadPlacesProblems(t *testing.T) {
+	tests := []struct {
+		name string
+		yaml string
+		want []wantError
+	}{
+		{
+			name: "a null in a list is no value",
+			yaml: lines("clients:", "  - {name: S, client_id: s, app_type: spa, callbacks: [http://localhost:3000, ~], grant_types: [~]}"),
+			want: []wantError{
+				{2, 79, "clients[0].callbacks[1]", []string{"must be a string, got nothing (null)"}},
+				{2, 97, "clients[0].grant_types[0]", []string{"must be a string, got nothing (null)"}},
+			},
+		},
+		{
+			name: "an empty value where one is required",
+			yaml: lines(
+				"resourceServers: [{identifier: https://api.test, scopes: [{value: read}]}]",
+				"roles: [{name: R, permissions: [{permission_name: '', resource_server_identifier: https://api.test}]}]",
+				`clientGrants: [{client_id: "", audience: "", scope: []}]`,
+			),
+			want: []wantError{
+				{2, 51, "roles[0].permissions[0].permission_name", []string{"must not be empty: a permission (scope) the API defines"}},
+				{3, 28, "clientGrants[0].client_id", []string{"must not be empty: the client_id or the name of a client"}},
+				{3, 42, "clientGrants[0].audience", []string{"must not be empty: the identifier of an API in resourceServers"}},
+			},
+		},
+		{
+			name: "a refused value is not also missing",
+			yaml: lines("users:", "  - email: [a@example.com]", "    password: p"),
+			want: []wantError{{2, 12, "users[0].email", []string{"must be a string, got a list"}}},
+		},
+		{
+			name: "an API with problems still answers for the scopes it has",
+			yaml: lines(
+				"resourceServers:",
+				"  - identifier: https://api.test",
+				"    scopes: [{value: read}, {value: read all}]",
+				"    token_dialect: access_token_authz",
+				"roles:",
+				"  - name: R",
+				"    permissions:",
+				"      - {permission_name: read, resource_server_identifier: https://api.test}",
+				"      - {permission_name: read all, resource_server_identifier: https://api.test}",
+			),
+			want: []wantError{
+				{3, 37, "resourceServers[0].scopes[1].value", []string{`"read all" must not contain spaces`}},
+				{4, 20, "resourceServers[0].token_dialect", []string{"adds permissions to tokens only with RBAC"}},
+				{9, 27, "roles[0].permissions[1].permission_name", []string{`API "https://api.test" defines no permission "read all"; it defines: read`}},
+			},
+		},
+		{
+			name: "a repeat names the line of the first",
+			yaml: lines(
+				"clients:",
+				"  - name: A",
+				"    app_type: spa",
+				"    client_id: a",
+				"  - {name: B, client_id: a, app_type: spa}",
+				"users:",
+				"  - email: u@example.com",
+				"    password: p",
+				"  - {email: U@example.com, password: p, user_id: other}",
+			),
+			want: []wantError{
+				{5, 26, "clients[1].client_id", []string{`duplicate client_id "a"; the first is at line 4`}},
+				{9, 13, "users[1].email", []string{`"U@example.com" is already the email or username of the user at line 7 (compared ignoring case)`}},
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assertErrors(t, fstest.MapFS{"tenant.yaml": {Data: []byte(tt.yaml)}}, "tenant.yaml", tt.want)
+		})
+	}
 }
