@@ -73,7 +73,7 @@ func (s *Server) userMint(req MintRequest, is *issue) error {
 	}
 	c, err := s.mintClient(req.ClientID, func(c *tenant.Client) bool {
 		return c.AllowsGrant(tenant.GrantAuthorizationCode)
-	}, "allowed the authorization_code grant")
+	}, "allowed the "+tenant.GrantAuthorizationCode+" grant")
 	if err != nil {
 		return err
 	}
