@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/tenantless/tenantless/mockidp/idp"
+	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
 // mintToken prints a signed access token for a user or a client, offline: the twin of
@@ -84,7 +85,8 @@ func parseExpiresIn(s string) (time.Duration, error) {
 }
 
 // claimFlag collects --claim k=v. A value that parses as JSON is taken as such (numbers,
-// booleans, arrays, objects, quoted strings); anything else is a string.
+// booleans, arrays, objects, quoted strings); anything else is a string. A name the tenant
+// refuses as a custom claim is a usage error, worded as a tenant file's would be.
 type claimFlag map[string]any
 
 func (c claimFlag) String() string { return "" }
@@ -93,6 +95,9 @@ func (c claimFlag) Set(kv string) error {
 	k, v, ok := strings.Cut(kv, "=")
 	if !ok || k == "" {
 		return fmt.Errorf("want k=v, got %q", kv)
+	}
+	if err := tenant.CheckClaim(k); err != nil {
+		return err
 	}
 	if _, dup := c[k]; dup {
 		return fmt.Errorf("claim %q given twice", k)

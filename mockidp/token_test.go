@@ -108,7 +108,9 @@ func TestTokenErrors(t *testing.T) {
 		{"blocked user", []string{"--user", "blocked@example.com"}, 1, "is blocked"},
 		{"unknown client", []string{"--client", "nope"}, 1, `no client "nope"`},
 		{"scope not granted", []string{"--client", "demo-m2m", "--scope", "admin"}, 1, `has not been granted scope "admin"`},
-		{"restricted claim", []string{"--claim", "sub=x"}, 1, `claim "sub" is set by the emulator`},
+		{"restricted claim", []string{"--claim", "sub=x"}, 2, `"sub" is set by the emulator or reserved by Auth0`},
+		{"standard claim", []string{"--claim", "email=x@example.com"}, 2, `"email" comes from the user's own fields`},
+		{"reserved namespace", []string{"--claim", "https://x.auth0.com/a=1"}, 2, "uses a namespace Auth0 reserves"},
 		{"claim without =", []string{"--claim", "k"}, 2, `want k=v, got "k"`},
 		{"claim twice", []string{"--claim", "k=1", "--claim", "k=2"}, 2, `claim "k" given twice`},
 		{"zero lifetime", []string{"--expires-in", "0"}, 2, "must be positive"},
@@ -143,4 +145,24 @@ func TestTokenGeneratedKey(t *testing.T) {
 	require.NoError(t, tok.UnsafeClaimsWithoutVerification(&c))
 	assert.Equal(t, "m@clients", c.Subject)
 	assert.WithinDuration(t, time.Now().Add(24*time.Hour), c.Expiry.Time(), time.Minute)
+}
+
+// TestTokenClaimAsTenantFile: --claim refuses a name with the words a tenant file gets for it,
+// including names only Auth0's full list reserves.
+func TestTokenClaimAsTenantFile(t *testing.T) {
+	for _, name := range []string{"groups", "roles", "org_id", "name", "phone_number_verified"} {
+		t.Run(name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "t.yaml")
+			require.NoError(t, os.WriteFile(path, []byte("users:\n  - {email: u@example.com, password: p, claims: {"+name+": x}}\n"), 0o644))
+			code, stdout, stderr := runCmd(t, envMap(), "check", "--tenant", path)
+			require.Equal(t, 1, code, stdout)
+			_, fileMsg, ok := strings.Cut(strings.TrimSpace(stderr), "users[0].claims."+name+": ")
+			require.True(t, ok, stderr)
+
+			code, stdout, stderr = runCmd(t, envMap(), "token", "--claim", name+"=x")
+			assert.Equal(t, 2, code)
+			assert.Empty(t, stdout)
+			assert.Contains(t, stderr, `invalid value "`+name+`=x" for flag -claim: `+fileMsg+"\n")
+		})
+	}
 }

@@ -6,8 +6,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
@@ -207,7 +205,7 @@ func (s *Server) loginSucceeded(w http.ResponseWriter, r *http.Request, req *aut
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, req *authRequest, username, message string) {
 	tenantName := s.tenantName()
 	page := loginPage{
-		Logo:     initials(tenantName),
+		Logo:     tenant.Initials(tenantName),
 		Tenant:   tenantName,
 		App:      req.Client.Name,
 		State:    req.ID,
@@ -221,7 +219,7 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 	if s.tenant.Settings.UserPicker {
 		for _, u := range s.tenant.Users {
 			page.Users = append(page.Users, pickerUser{
-				ID: u.UserID, Name: u.Name, Email: u.Email, Initials: initials(u.Name),
+				ID: u.UserID, Name: u.Name, Email: u.Email, Initials: tenant.Initials(u.Name),
 				Roles: u.RoleNames(), Blocked: u.Blocked,
 			})
 		}
@@ -235,20 +233,4 @@ func (s *Server) tenantName() string {
 		return n
 	}
 	return s.tenant.Name
-}
-
-// initials are the avatar letters of a name: the first letters of its first two words.
-func initials(name string) string {
-	var out []rune
-	for _, word := range strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		r, _ := utf8.DecodeRuneInString(word)
-		out = append(out, unicode.ToUpper(r))
-		if len(out) == 2 {
-			break
-		}
-	}
-	if len(out) == 0 {
-		return "?"
-	}
-	return string(out)
 }

@@ -1,6 +1,10 @@
 package idp
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/tenantless/tenantless/mockidp/tenant"
+)
 
 // Features an Auth0 tenant has and the emulator does not: the device flow, MFA, passwordless,
 // token exchange, CIBA, passkeys, dynamic registration and global token revocation. Discovery
@@ -19,15 +23,15 @@ const (
 // notEmulatedGrants are the grant types of those features (the ones a tenant file may list in
 // grant_types). The token endpoint answers them as Auth0 answers an unknown grant type.
 var notEmulatedGrants = map[string]string{
-	"urn:ietf:params:oauth:grant-type:device_code":                                       featureDeviceFlow,
-	"urn:ietf:params:oauth:grant-type:token-exchange":                                    featureExchange,
-	"urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token": featureExchange,
-	"http://auth0.com/oauth/grant-type/mfa-otp":                                          featureMFA,
-	"http://auth0.com/oauth/grant-type/mfa-oob":                                          featureMFA,
-	"http://auth0.com/oauth/grant-type/mfa-recovery-code":                                featureMFA,
-	"http://auth0.com/oauth/grant-type/passwordless/otp":                                 featurePasswordless,
-	"urn:openid:params:grant-type:ciba":                                                  featureCIBA,
-	"urn:okta:params:oauth:grant-type:webauthn":                                          featurePasskeys,
+	tenant.GrantDeviceCode:             featureDeviceFlow,
+	tenant.GrantTokenExchange:          featureExchange,
+	tenant.GrantFederatedTokenExchange: featureExchange,
+	tenant.GrantMFAOTP:                 featureMFA,
+	tenant.GrantMFAOOB:                 featureMFA,
+	tenant.GrantMFARecoveryCode:        featureMFA,
+	tenant.GrantPasswordlessOTP:        featurePasswordless,
+	tenant.GrantCIBA:                   featureCIBA,
+	tenant.GrantWebAuthn:               featurePasskeys,
 }
 
 // unsupportedGrant is the answer for a grant type the token endpoint does not serve: Auth0's

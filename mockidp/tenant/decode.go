@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -118,13 +117,36 @@ func (f field) absent() bool {
 	return f.node == nil || (f.node.Kind == yaml.ScalarNode && f.node.ShortTag() == "!!null")
 }
 
-// errorf records a problem at n.
+// errorf records a problem with the value at n. The tenant's rules then say nothing more of that
+// field (see place).
 func (l *loader) errorf(n *yaml.Node, path, format string, args ...any) {
-	e := &Error{File: l.file, Field: path, Msg: fmt.Sprintf(format, args...)}
+	l.refused[path] = true
+	l.report(n, path, fmt.Sprintf(format, args...))
+}
+
+// keyErrorf records a problem with a key (unknown, repeated, missing) rather than with the value
+// the loader read, which the tenant's rules still check.
+func (l *loader) keyErrorf(n *yaml.Node, path, format string, args ...any) {
+	l.report(n, path, fmt.Sprintf(format, args...))
+}
+
+func (l *loader) report(n *yaml.Node, path, msg string) {
+	e := &Error{File: l.file, Field: path, Msg: msg}
 	if n != nil {
 		e.Line, e.Column = n.Line, n.Column
 	}
 	l.errs = append(l.errs, e)
+}
+
+// record notes where a field of the item being decoded is: its first occurrence, where a
+// free-form mapping repeats a key.
+func (l *loader) record(path string, n *yaml.Node) {
+	if l.item == nil {
+		return
+	}
+	if _, seen := l.item.nodes[path]; !seen {
+		l.item.nodes[path] = n
+	}
 }
 
 // visit counts one value against maxVisits and reports whether the loader may go on.
@@ -174,15 +196,15 @@ func (l *loader) fields(f field, s *schema, fn func(field)) (ignored []string) {
 		}
 		if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
 			if k.ShortTag() == "!!merge" {
-				l.errorf(k, f.path, "merge keys (<<) are not supported; write the fields out")
+				l.keyErrorf(k, f.path, "merge keys (<<) are not supported; write the fields out")
 			} else {
-				l.errorf(k, f.path, "keys must be field names, got %s", describe(k))
+				l.keyErrorf(k, f.path, "keys must be field names, got %s", describe(k))
 			}
 			continue
 		}
 		key, path := k.Value, join(f.path, k.Value)
 		if line, dup := seen[key]; dup {
-			l.errorf(k, path, "duplicate key; it is first set at line %d", line)
+			l.keyErrorf(k, path, "duplicate key; it is first set at line %d", line)
 			continue
 		}
 		seen[key] = k.Line
@@ -190,16 +212,19 @@ func (l *loader) fields(f field, s *schema, fn func(field)) (ignored []string) {
 		case slices.Contains(s.modelled, key):
 			f := field{key: key, path: path, node: v}
 			set[key] = !f.absent()
+			if set[key] {
+				l.record(path, v)
+			}
 			fn(f)
 		case s.ignores(key):
 			ignored = append(ignored, key)
 		default:
-			l.errorf(k, path, "%s", s.unknown(key))
+			l.keyErrorf(k, path, "%s", s.unknown(key))
 		}
 	}
 	for _, key := range s.modelled {
 		if want, ok := s.required[key]; ok && !set[key] {
-			l.errorf(n, join(f.path, key), "required: %s", want)
+			l.keyErrorf(n, join(f.path, key), "required: %s", want)
 		}
 	}
 	return ignored
@@ -219,6 +244,7 @@ func (l *loader) items(f field, what string, fn func(field)) {
 		if !l.visit(item, path) {
 			return
 		}
+		l.record(path, deref(item))
 		fn(field{key: f.key, path: path, node: deref(item)})
 	}
 }
@@ -248,31 +274,24 @@ func (l *loader) name(f field, dst *string) bool {
 	if !l.str(f, &s) {
 		return false
 	}
-	switch {
-	case s == "":
-		l.errorf(f.node, f.path, "must not be empty")
-	case strings.TrimSpace(s) != s:
-		l.errorf(f.node, f.path, "must not start or end with spaces: %q", s)
-	case strings.ContainsFunc(s, unicode.IsControl):
-		l.errorf(f.node, f.path, "must not contain control characters: %q", s)
-	default:
-		*dst = s
-		return true
-	}
-	return false
-}
-
-// enum sets *dst to a string that must be one of allowed.
-func (l *loader) enum(f field, allowed []string, dst *string) bool {
-	var s string
-	if !l.str(f, &s) {
-		return false
-	}
-	if !slices.Contains(allowed, s) {
-		l.errorf(f.node, f.path, "unknown %s %q; allowed: %s", f.key, s, strings.Join(allowed, ", "))
+	if msg := checkName(s); msg != "" {
+		l.errorf(f.node, f.path, "%s", msg)
 		return false
 	}
 	*dst = s
+	return true
+}
+
+// enum sets *dst to a string that must be one of allowed. It keeps a value it refuses, so that
+// the tenant's rules see a wrong value rather than none, and apply no default for it.
+func (l *loader) enum(f field, allowed []string, dst *string) bool {
+	if !l.str(f, dst) {
+		return false
+	}
+	if msg := checkEnum(f.key, *dst, allowed); msg != "" {
+		l.errorf(f.node, f.path, "%s", msg)
+		return false
+	}
 	return true
 }
 
@@ -326,38 +345,27 @@ func (l *loader) number(f field, hi float64, dst *float64) bool {
 	return true
 }
 
-// text is one string of a list, with its position.
-type text struct {
-	value string
-	path  string
-	node  *yaml.Node
-}
-
-// stringList returns the strings of the list f; ok is false when f is absent or not a list.
-func (l *loader) stringList(f field, what string) (list []text, ok bool) {
+// stringList sets *dst to the strings of the list f, with "" in place of each element it
+// refuses, so that the indexes the tenant's rules name are the file's. *dst stays nil when f is
+// absent or not a list.
+func (l *loader) stringList(f field, what string, dst *[]string) {
 	if f.absent() {
-		return nil, false
+		return
 	}
 	if f.node.Kind != yaml.SequenceNode {
 		l.errorf(f.node, f.path, "must be a list of %s, got %s", what, describe(f.node))
-		return nil, false
+		return
 	}
-	list = []text{}
+	*dst = []string{}
 	l.items(f, what, func(item field) {
 		var s string
-		if l.str(item, &s) {
-			list = append(list, text{value: s, path: item.path, node: item.node})
+		if item.absent() {
+			l.errorf(item.node, item.path, "must be a string, got %s", describe(item.node))
+		} else {
+			l.str(item, &s)
 		}
+		*dst = append(*dst, s)
 	})
-	return list, true
-}
-
-func values(list []text) []string {
-	out := make([]string, len(list))
-	for i, t := range list {
-		out[i] = t.value
-	}
-	return out
 }
 
 // object decodes a free-form mapping (app_metadata, user_metadata, claims) into JSON-ready Go
@@ -392,13 +400,13 @@ func (l *loader) anyValue(n *yaml.Node, path string, depth int) (any, bool) {
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k := n.Content[i]
 			if k.Kind != yaml.ScalarNode || k.ShortTag() != "!!str" {
-				l.errorf(k, path, "keys must be strings, got %s", describe(k))
+				l.keyErrorf(k, path, "keys must be strings, got %s", describe(k))
 				ok = false
 				continue
 			}
 			p := join(path, k.Value)
 			if _, dup := m[k.Value]; dup {
-				l.errorf(k, p, "duplicate key")
+				l.keyErrorf(k, p, "duplicate key")
 				ok = false
 				continue
 			}

@@ -33,6 +33,18 @@ const (
 	GrantPassword          = "password"
 	GrantPasswordRealm     = "http://auth0.com/oauth/grant-type/password-realm"
 	GrantImplicit          = "implicit"
+
+	// The grant types of features the emulator does not have. A client may list them, so an
+	// exported tenant loads; the token endpoint refuses them as a tenant without the feature does.
+	GrantDeviceCode             = "urn:ietf:params:oauth:grant-type:device_code"
+	GrantTokenExchange          = "urn:ietf:params:oauth:grant-type:token-exchange"
+	GrantFederatedTokenExchange = "urn:auth0:params:oauth:grant-type:token-exchange:federated-connection-access-token"
+	GrantMFAOTP                 = "http://auth0.com/oauth/grant-type/mfa-otp"
+	GrantMFAOOB                 = "http://auth0.com/oauth/grant-type/mfa-oob"
+	GrantMFARecoveryCode        = "http://auth0.com/oauth/grant-type/mfa-recovery-code"
+	GrantPasswordlessOTP        = "http://auth0.com/oauth/grant-type/passwordless/otp"
+	GrantCIBA                   = "urn:openid:params:grant-type:ciba"
+	GrantWebAuthn               = "urn:okta:params:oauth:grant-type:webauthn"
 )
 
 // Token dialects of a resource server (`token_dialect`).
@@ -52,7 +64,9 @@ const DefaultConnection = "Username-Password-Authentication"
 const Forever = 100 * 365 * 24 * time.Hour
 
 // Tenant is a loaded and validated tenant: every application, API, role and user the emulator
-// serves. It is read-only after Load; lookups are safe for concurrent use.
+// serves. Load builds it item by item with the Prepare and Add methods, which a Management API
+// calls the same way; those change the tenant, so nothing may read it meanwhile. Lookups are safe
+// for concurrent use.
 type Tenant struct {
 	Name        string // tenant.friendly_name, else the file's base name
 	Settings    Settings
@@ -68,11 +82,34 @@ type Tenant struct {
 	// Warnings are messages for the log: sections the emulator accepts but does not model.
 	Warnings []string
 
-	clientsByID map[string]*Client
-	apisByID    map[string]*API
-	usersByID   map[string]*User
-	usersByName map[string]*User // lower-cased email and username
-	rolesByName map[string]*Role
+	// The lookups, which the Add methods alone fill.
+	clientsByID       map[string]*Client
+	clientsByName     map[string]*Client
+	apisByID          map[string]*API
+	usersByID         map[string]*User
+	usersByName       map[string]*User // lower-cased email and username
+	rolesByName       map[string]*Role
+	connectionsByName map[string]*Connection
+
+	// origin is the line of the tenant file that defines an item's field ("" for the item), for
+	// messages about a conflict with it; set while Load runs, so a Management API's messages
+	// name no lines.
+	origin func(item any, field string) int
+}
+
+// newTenant is an empty tenant with its lookups.
+func newTenant(name string, settings Settings) *Tenant {
+	return &Tenant{
+		Name:              name,
+		Settings:          settings,
+		clientsByID:       map[string]*Client{},
+		clientsByName:     map[string]*Client{},
+		apisByID:          map[string]*API{},
+		usersByID:         map[string]*User{},
+		usersByName:       map[string]*User{},
+		rolesByName:       map[string]*Role{},
+		connectionsByName: map[string]*Connection{},
+	}
 }
 
 // Settings are tenant-wide switches: Auth0's tenant settings plus the few the emulator adds.
@@ -208,10 +245,12 @@ type User struct {
 	Password      string
 	Blocked       bool
 	Connection    string // default: Username-Password-Authentication
-	Roles         []*Role
-	Permissions   []Permission // direct permissions, besides those of the roles
-	AppMetadata   map[string]any
-	UserMetadata  map[string]any
+	// Roles are the tenant's roles; PrepareUser resolves a role given by name alone
+	// (&Role{Name: "Reader"}, as a tenant file or a request names it) to the tenant's.
+	Roles        []*Role
+	Permissions  []Permission // direct permissions, besides those of the roles
+	AppMetadata  map[string]any
+	UserMetadata map[string]any
 	// Claims are custom claims added to the user's ID and access tokens, as an Action's
 	// setCustomClaim would.
 	Claims    map[string]any
@@ -247,6 +286,51 @@ func (u *User) PermissionsFor(api string) []string {
 	return slices.Compact(out)
 }
 
+// AddAPI appends a resource server, which PrepareAPI has passed, and indexes it by identifier.
+// An identifier another API already holds stays that API's, as does every key below.
+func (t *Tenant) AddAPI(a *API) {
+	t.APIs = append(t.APIs, a)
+	indexBy(t.apisByID, a.Identifier, a)
+}
+
+// AddClient appends an application, which PrepareClient has passed, and indexes it by client_id
+// and by name.
+func (t *Tenant) AddClient(c *Client) {
+	t.Clients = append(t.Clients, c)
+	indexBy(t.clientsByID, c.ClientID, c)
+	indexBy(t.clientsByName, c.Name, c)
+}
+
+// AddRole appends a role, which PrepareRole has passed, and indexes it by name.
+func (t *Tenant) AddRole(r *Role) {
+	t.Roles = append(t.Roles, r)
+	indexBy(t.rolesByName, r.Name, r)
+}
+
+// AddGrant appends a client grant, which PrepareGrant has passed.
+func (t *Tenant) AddGrant(g *ClientGrant) { t.Grants = append(t.Grants, g) }
+
+// AddConnection appends a connection and indexes it by name.
+func (t *Tenant) AddConnection(c *Connection) {
+	t.Connections = append(t.Connections, c)
+	indexBy(t.connectionsByName, c.Name, c)
+}
+
+// AddUser appends a user, which PrepareUser has passed, and indexes it by user_id and by
+// lower-cased email and username.
+func (t *Tenant) AddUser(u *User) {
+	t.Users = append(t.Users, u)
+	indexBy(t.usersByID, u.UserID, u)
+	indexBy(t.usersByName, strings.ToLower(u.Email), u)
+	indexBy(t.usersByName, strings.ToLower(u.Username), u)
+}
+
+func indexBy[T any](m map[string]T, key string, item T) {
+	if _, taken := m[key]; key != "" && !taken {
+		m[key] = item
+	}
+}
+
 // Client looks an application up by client_id.
 func (t *Tenant) Client(id string) (*Client, bool) {
 	c, ok := t.clientsByID[id]
@@ -270,6 +354,12 @@ func (t *Tenant) User(id string) (*User, bool) {
 func (t *Tenant) UserByLogin(login string) (*User, bool) {
 	u, ok := t.usersByName[strings.ToLower(login)]
 	return u, ok
+}
+
+// Connection looks a connection up by name.
+func (t *Tenant) Connection(name string) (*Connection, bool) {
+	c, ok := t.connectionsByName[name]
+	return c, ok
 }
 
 // Role looks a role up by name.

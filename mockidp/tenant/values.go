@@ -9,6 +9,7 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -75,6 +76,28 @@ func urlReason(err error) string {
 		return ue.Err.Error()
 	}
 	return err.Error()
+}
+
+// checkName returns what is wrong with s as a name that identifies something (an id, a name, a
+// reference), or "".
+func checkName(s string) string {
+	switch {
+	case s == "":
+		return "must not be empty"
+	case strings.TrimSpace(s) != s:
+		return fmt.Sprintf("must not start or end with spaces: %q", s)
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return fmt.Sprintf("must not contain control characters: %q", s)
+	}
+	return ""
+}
+
+// checkEnum returns what is wrong with value as the field key, which must be one of allowed, or "".
+func checkEnum(key, value string, allowed []string) string {
+	if !slices.Contains(allowed, value) {
+		return fmt.Sprintf("unknown %s %q; allowed: %s", key, value, strings.Join(allowed, ", "))
+	}
+	return ""
 }
 
 // checkEmail returns what is wrong with s as an email address, or "".
@@ -182,24 +205,30 @@ func avatar(u *User) string {
 	svg := `<svg xmlns="http://www.w3.org/2000/svg" width="64" height="64" viewBox="0 0 64 64">` +
 		`<circle cx="32" cy="32" r="32" fill="` + colour + `"/>` +
 		`<text x="32" y="32" dy=".35em" text-anchor="middle" font-family="sans-serif" font-size="26" fill="#fff">` +
-		initials(u) + `</text></svg>`
+		Initials(avatarName(u)) + `</text></svg>`
 	return "data:image/svg+xml," + url.PathEscape(svg)
 }
 
-// initials are the first letters of the user's first two names (given and family name, else the
-// name unless it is just the email, else the nickname), upper-cased; only letters and digits, so
-// nothing needs escaping in the SVG.
-func initials(u *User) string {
-	source := strings.TrimSpace(u.GivenName + " " + u.FamilyName)
-	if source == "" && u.Name != u.Email {
-		source = u.Name
+// avatarName is the name a user's avatar shows the initials of: given and family name, else the
+// name unless it is just the email, else the nickname.
+func avatarName(u *User) string {
+	if n := strings.TrimSpace(u.GivenName + " " + u.FamilyName); n != "" {
+		return n
 	}
-	if source == "" {
-		source = u.Nickname
+	if u.Name != "" && u.Name != u.Email {
+		return u.Name
 	}
+	return u.Nickname
+}
+
+// Initials are the first letters of the first two words of name, upper-cased, or "?" when it has
+// none: the letters of a user's avatar, and of the login page's user picker and tenant logo. Only
+// letters and digits, so they need no escaping in SVG or HTML.
+func Initials(name string) string {
 	var out []rune
-	for _, word := range strings.FieldsFunc(source, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
-		out = append(out, unicode.ToUpper([]rune(word)[0]))
+	for _, word := range strings.FieldsFunc(name, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+		r, _ := utf8.DecodeRuneInString(word)
+		out = append(out, unicode.ToUpper(r))
 		if len(out) == 2 {
 			break
 		}

@@ -3,6 +3,7 @@ package idp
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -30,8 +31,8 @@ type MintRequest struct {
 	Scope string
 	// ExpiresIn replaces the API's access-token lifetime when positive.
 	ExpiresIn time.Duration
-	// Claims are added to the access token. Protocol claims (iss, sub, aud, exp, scope,
-	// permissions, ...) cannot be set this way, as Auth0 refuses them in custom claims.
+	// Claims are added to the access token. A name tenant.CheckClaim refuses (iss, sub, aud,
+	// scope, permissions, email, ...) is an error, where Auth0 would leave the claim out.
 	Claims map[string]any
 }
 
@@ -39,9 +40,9 @@ type MintRequest struct {
 // with the tenant's key, as the token endpoint would issue it: tokens it returns verify against
 // the JWKS of any emulator serving the same tenant file. It issues no refresh token.
 func (s *Server) MintToken(req MintRequest) (*TokenResponse, error) {
-	for k := range req.Claims {
-		if restrictedClaims[k] {
-			return nil, fmt.Errorf("idp: claim %q is set by the emulator and cannot be given", k)
+	for _, k := range slices.Sorted(maps.Keys(req.Claims)) {
+		if err := tenant.CheckClaim(k); err != nil {
+			return nil, fmt.Errorf("idp: claims: %w", err)
 		}
 	}
 	if req.ExpiresIn < 0 {
@@ -72,7 +73,7 @@ func (s *Server) userMint(req MintRequest, is *issue) error {
 	}
 	c, err := s.mintClient(req.ClientID, func(c *tenant.Client) bool {
 		return c.AllowsGrant(tenant.GrantAuthorizationCode)
-	}, "allowed the authorization_code grant")
+	}, "allowed the "+tenant.GrantAuthorizationCode+" grant")
 	if err != nil {
 		return err
 	}
