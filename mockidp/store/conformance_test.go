@@ -1,8 +1,12 @@
 package store_test
 
 import (
+	"context"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantless/tenantless/internal/redistest"
 	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/store/storetest"
 )
@@ -12,5 +16,18 @@ func TestMemoryConformance(t *testing.T) {
 		m := store.NewMemory(store.Limits{})
 		t.Cleanup(func() { m.Close() })
 		return m
+	})
+}
+
+func TestRedisConformance(t *testing.T) {
+	srv := redistest.New(t)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		r, err := store.OpenRedis(context.Background(), srv.URL, store.RedisOptions{Prefix: redistest.Prefix(t)})
+		require.NoError(t, err)
+		t.Cleanup(func() {
+			require.NoError(t, r.Reset(context.Background()))
+			r.Close()
+		})
+		return r
 	})
 }
