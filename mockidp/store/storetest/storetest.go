@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite of store.Store: every backend runs it, so that the
-// emulator behaves the same on each. Times are whole milliseconds in UTC, the resolution every
-// backend keeps.
+// emulator behaves the same on each. Its times are whole milliseconds in UTC, as the Redis
+// store keeps them, so that records compare equal after a round trip through any backend.
 package storetest
 
 import (
