@@ -23,7 +23,7 @@ import (
 	"github.com/redis/go-redis/v9/maintnotifications"
 )
 
-// Environment variables read by the helpers.
+// Environment variables this package reads.
 const (
 	// EnvURL names a server the tests share, e.g. redis://127.0.0.1:6390/0.
 	EnvURL = "TENANTLESS_TEST_REDIS"
