@@ -70,6 +70,19 @@ func startServe(t *testing.T, env func(string) string, args ...string) *served {
 	return s
 }
 
+// readyJSON is the "mockidp ready" record of a start-up block logged as JSON.
+func (s *served) readyJSON(t *testing.T) map[string]any {
+	t.Helper()
+	var ready map[string]any
+	for _, line := range s.banner {
+		if strings.Contains(line, `"mockidp ready"`) {
+			require.NoError(t, json.Unmarshal([]byte(line), &ready))
+		}
+	}
+	require.NotNil(t, ready, strings.Join(s.banner, "\n"))
+	return ready
+}
+
 // stop cancels the server's context (as SIGTERM would) and returns its exit code.
 func (s *served) stop(t *testing.T) int {
 	s.cancel()
@@ -241,13 +254,7 @@ func TestServeJSONLogs(t *testing.T) {
 		"resourceServers:\n  - {name: A, identifier: https://a.example.com}\nclientGrants:\n  - {client_id: m, audience: https://a.example.com, scope: []}\n"), 0o644))
 	addr := freeAddr(t)
 	s := startServe(t, envMap("MOCKIDP_TENANT", path), "--addr", addr, "--issuer", "http://"+addr+"/", "--log-format", "json")
-	var ready map[string]any
-	for _, line := range s.banner {
-		if strings.Contains(line, `"mockidp ready"`) {
-			require.NoError(t, json.Unmarshal([]byte(line), &ready))
-		}
-	}
-	require.NotNil(t, ready, strings.Join(s.banner, "\n"))
+	ready := s.readyJSON(t)
 	assert.Equal(t, "http://"+addr+"/", ready["issuer"])
 	assert.Equal(t, 1.0, ready["applications"])
 	assert.Contains(t, ready["try"], "client_id=m")

@@ -12,7 +12,8 @@ import (
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
-// responseMode is how an authorization response reaches the client (wire spec §2.1).
+// responseMode is how an authorization response reaches the client (response_mode in
+// github.com/auth0/docs, articles/api/authentication/api-authz/_authz-client.md).
 type responseMode string
 
 const (
@@ -42,7 +43,7 @@ const maxAuthorizeQuery = 16 << 10
 const challengeLength = 43
 
 // errCallbackMismatch is Auth0's text for a redirect_uri that is not an Allowed Callback URL
-// (wire spec §2.3).
+// (https://support.auth0.com/center/s/article/Callback-URL-Mismatch-Error-Is-Not-in-the-List-of-Allowed-Callback-URLs).
 var errCallbackMismatch = newError(http.StatusBadRequest, "unauthorized_client",
 	"Callback URL mismatch. The provided redirect_uri is not in the list of allowed callback URLs.")
 
@@ -238,9 +239,10 @@ func (s *Server) validateAuthorize(q url.Values, req *authRequest) *oauthError {
 		return newError(http.StatusBadRequest, "request_uri_not_supported", "The emulator does not support the request_uri parameter.")
 	}
 
-	// PKCE is S256 only. Auth0's discovery lists "plain" but its docs say only S256 is
-	// supported (wire spec §1.1); plain protects nothing once the request leaks (RFC 7636 §7.2),
-	// and a missing method means plain (RFC 7636 §4.3), so both are refused.
+	// PKCE is S256 only. Auth0's discovery lists "plain" but its docs say only S256 is supported
+	// (github.com/auth0/docs, articles/api/authentication/api-authz/_authz-client.md); plain
+	// protects nothing once the request leaks (RFC 7636 §7.2), and a missing method means plain
+	// (RFC 7636 §4.3), so both are refused.
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
 	switch {
 	case challenge == "" && method != "":

@@ -151,7 +151,7 @@ func TestAuthorizeErrorsRedirect(t *testing.T) {
 		{"unknown prompt", spaAuthorize(testIssuer, "prompt", "bogus"), "invalid_request", "Unsupported prompt value: bogus", true},
 		{"negative max_age", spaAuthorize(testIssuer, "max_age", "-1"), "invalid_request", "Invalid max_age: expected a number of seconds.", true},
 		{"max_age not a number", spaAuthorize(testIssuer, "max_age", "1h"), "invalid_request", "Invalid max_age: expected a number of seconds.", true},
-		{"organization (checklist 15: not emulated, so no token without org_id)", spaAuthorize(testIssuer, "organization", "org_abc123"), "invalid_request",
+		{"organization (not emulated, so no token without org_id)", spaAuthorize(testIssuer, "organization", "org_abc123"), "invalid_request",
 			"parameter organization is invalid: org_abc123 does not exist (the emulator has no organizations)", true},
 		{"organization by name", spaAuthorize(testIssuer, "organization", "acme"), "invalid_request",
 			"parameter organization is invalid: acme does not exist (the emulator has no organizations)", true},
@@ -338,7 +338,7 @@ func TestAuthorizeResponseModes(t *testing.T) {
 	})
 }
 
-// assertWebMessage checks Auth0's web_message page (wire spec §2.4): frameable by the web
+// assertWebMessage checks Auth0's web_message page (see webMessagePage): frameable by the web
 // origins only, posting to the redirect URI's origin, and running only its own script.
 func assertWebMessage(t *testing.T, p page, origin string) {
 	t.Helper()

@@ -3,4 +3,7 @@
 // /oauth/token, /userinfo, logout, revoke), the SSO sessions, codes and refresh tokens they
 // share, CORS, and the tokens they mint. It reads no files and no environment: main or a test
 // hands it a Config.
+//
+// Case ids such as S13, in comments and test names, refer to the attack and fault cases of
+// docs/security.md.
 package idp

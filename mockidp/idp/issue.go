@@ -10,8 +10,8 @@ import (
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
-// Access-token `gty` values, as Auth0 sets them (wire spec §4.1). Authorization-code tokens have
-// none.
+// Access-token `gty` values, as Auth0 sets them. Authorization-code tokens have none, as in the
+// samples of https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles.
 const (
 	gtyClientCredentials = "client-credentials"
 	gtyPassword          = "password"
@@ -187,7 +187,8 @@ func (s *Server) signAccessToken(is issue, now time.Time, lifetime time.Duration
 		claims["sub"] = is.Client.ClientID + "@clients"
 	}
 	addCustomClaims(claims, is.Claims)
-	// With openid the token also opens /userinfo, and Auth0 makes aud an array (wire spec §4.1).
+	// With openid the token also opens /userinfo, and Auth0 makes aud an array
+	// (https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles).
 	if slices.Contains(is.Scope, "openid") {
 		claims["aud"] = []string{api.Identifier, s.endpoint("userinfo")}
 	} else {
@@ -200,8 +201,9 @@ func (s *Server) signAccessToken(is issue, now time.Time, lifetime time.Duration
 		claims["gty"] = is.GTY
 	}
 	if api.PermissionsInToken() {
-		// UNCONFIRMED for machine-to-machine tokens: we give a client its granted scopes as
-		// permissions, so an API guarding on `permissions` treats both kinds alike.
+		// Auth0 does not document this for machine-to-machine tokens: the emulator gives a client
+		// its granted scopes as permissions, so an API guarding on `permissions` treats both kinds
+		// alike.
 		perms := is.Scope
 		if is.User != nil {
 			perms = is.User.PermissionsFor(api.Identifier)

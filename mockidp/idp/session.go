@@ -9,8 +9,9 @@ import (
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
-// Cookies. Auth0's own names (auth0, auth0_compat, did) are unconfirmed (wire spec §9) and no
-// client reads them, so these say whose they are.
+// Cookies. Auth0's are auth0 and auth0_compat for the session, did for attack protection
+// (https://auth0.com/docs/manage-users/cookies/authentication-api-cookies). No client reads
+// them, so the emulator's names differ on purpose: they say whose they are.
 const (
 	// sessionCookie holds the SSO session's secret. SameSite=Lax: the application and the
 	// emulator on localhost are same-site (ports do not count), so the hidden iframe of

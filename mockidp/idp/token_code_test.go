@@ -42,7 +42,9 @@ func spaCode() authCode {
 		UserID: "auth0|alice", SessionID: "sid-1", AuthTime: testStart.Add(-time.Minute)}
 }
 
-// spaRedeem is the SPA's code exchange (wire spec §6.3).
+// spaRedeem is the SPA's code exchange (auth0-spa-js
+// __tests__/Auth0Client/getTokenSilently.test.ts, "calls the token endpoint with the correct
+// params").
 func spaRedeem(code string, kv ...string) string {
 	return form(append([]string{"grant_type", "authorization_code", "client_id", "demo-spa", "code", code,
 		"redirect_uri", "http://localhost:3000", "code_verifier", testVerifier}, kv...)...)
@@ -68,7 +70,7 @@ func TestAuthorizationCodeTokens(t *testing.T) {
 		"permissions": []any{"read:protected"},
 		"iat":         unix(testStart),
 		"exp":         unix(testStart.Add(86400 * time.Second)),
-	}, s.claimsOf(t, resp.AccessToken), "no gty for authorization_code (checklist 30)")
+	}, s.claimsOf(t, resp.AccessToken), "no gty for authorization_code")
 
 	id := s.claimsOf(t, resp.IDToken)
 	assert.Equal(t, "demo-spa", id["aud"])

@@ -7,7 +7,9 @@ import (
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
-// Password-grant answers, as Auth0 gives them (wire spec §3.4).
+// Password-grant answers, as Auth0 gives them (github.com/auth0/docs,
+// articles/api/authentication/errors/_errors.md; the lockout is Auth0's brute-force protection,
+// https://auth0.com/docs/secure/attack-protection/brute-force-protection).
 var (
 	// errWrongPassword is the same for an unknown user, a wrong password and a user of another
 	// realm, so the endpoint does not tell which logins exist (S44).
@@ -38,7 +40,7 @@ func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*Tok
 		return nil, missingParam("realm")
 	}
 	// A realm the tenant lacks is a configuration mistake, not a failed login, so it is named
-	// (Auth0's text for it is UNCONFIRMED).
+	// (Auth0 does not document its text for it; the emulator's is its own).
 	if withRealm && !s.hasConnection(realm) {
 		return nil, newError(http.StatusBadRequest, "invalid_request", "Unknown realm: "+realm)
 	}

@@ -36,7 +36,8 @@ func (s *Server) refreshTokenGrant(c *tenant.Client, p params) (*TokenResponse, 
 	}
 	// A narrower scope may be asked for (RFC 6749 §6); a wider one is refused before the
 	// token is spent, so that the mistake does not cost the client its token. The status is
-	// RFC's 400, which Auth0 also uses for invalid_scope (wire spec §3.4).
+	// RFC 6749 §5.2's 400, which Auth0 also uses for invalid_scope (github.com/auth0/docs,
+	// articles/api/authentication/errors/_errors.md).
 	var narrowed []string
 	if requested := uniqueFields(p["scope"]); len(requested) > 0 {
 		if held, ok := s.store.refreshScope(token, c.ClientID); ok {
@@ -76,7 +77,7 @@ func (s *Server) refreshTokenGrant(c *tenant.Client, p params) (*TokenResponse, 
 	if rt.SessionID != "" && s.store.liveSession(rt.SessionID, now) {
 		sid = rt.SessionID
 	}
-	// The access token's gty after a refresh is UNCONFIRMED (wire spec §9): none is set.
+	// Auth0 does not document the access token's gty after a refresh; none is set.
 	return s.mint(issue{
 		Client: c, User: u, API: api, Scope: scope, RefreshScope: family,
 		SessionID: sid, AuthTime: rt.AuthTime, WithAuthTime: rt.WithAuthTime,

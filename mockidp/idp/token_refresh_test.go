@@ -51,7 +51,7 @@ func TestRefreshRotation(t *testing.T) {
 	id := s.claimsOf(t, second.IDToken)
 	assert.Equal(t, unix(testStart.Add(time.Minute)), id["iat"])
 	at := s.claimsOf(t, second.AccessToken)
-	assert.NotContains(t, at, "gty", "gty after a refresh is UNCONFIRMED; none is set")
+	assert.NotContains(t, at, "gty", "Auth0 does not document gty after a refresh; none is set")
 	assert.Equal(t, []any{"read:protected"}, at["permissions"])
 	assert.Equal(t, http.StatusOK, s.userinfoStatus(t, second.AccessToken))
 
@@ -280,9 +280,9 @@ func TestRefreshSessionAndUser(t *testing.T) {
 }
 
 // TestRefreshAuthTime: an ID token from a refresh carries the auth_time of the login when
-// /authorize had max_age, as the code exchange's did: auth0-spa-js configured with max_age
-// rejects a refreshed ID token without it (wire spec §6.4). The time is the login's, not the
-// refresh's, because no one authenticated again.
+// /authorize had max_age, as the code exchange's did: auth0-spa-js configured with max_age rejects
+// a refreshed ID token without it (auth0-spa-js src/jwt.ts, verify). The time is the login's, not
+// the refresh's, because no one authenticated again.
 func TestRefreshAuthTime(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -312,10 +312,12 @@ func TestRefreshAuthTime(t *testing.T) {
 	}
 }
 
-// TestOfflineAccess: offline_access yields a refresh token only when the API allows offline
-// access and the client has the refresh_token grant; otherwise it is dropped from the granted
-// scope, silently, as Auth0 does (wire spec §2.1). Without an API (opaque token for /userinfo)
-// the client's grant decides alone.
+// TestOfflineAccess: offline_access yields a refresh token only when the API allows offline access
+// and the client has the refresh_token grant; otherwise it is dropped from the granted scope. Auth0
+// requires Allow Offline Access on the API
+// (https://auth0.com/docs/secure/tokens/refresh-tokens/get-refresh-tokens) but does not document
+// what it does with the scope otherwise; the emulator drops it silently. Without an API (opaque
+// token for /userinfo) the client's grant decides alone.
 func TestOfflineAccess(t *testing.T) {
 	s := newAPIServerYAML(t, `
 resourceServers:

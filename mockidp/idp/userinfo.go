@@ -38,9 +38,9 @@ type userinfoClaimsIn struct {
 	ClientID string `json:"client_id"` // RFC 9068 dialect
 }
 
-// handleUserinfo is GET and POST /userinfo (OIDC Core §5.3): the profile claims the access
-// token's scope allows, for a token whose audience includes this endpoint (wire spec §5). The
-// token is read from the Authorization header only.
+// handleUserinfo is GET and POST /userinfo (OIDC Core §5.3): the profile claims the access token's
+// scope allows, for a token whose audience includes this endpoint (github.com/auth0/docs,
+// articles/api/authentication/_userinfo.md). The token is read from the Authorization header only.
 func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	claims, e := s.userinfo(r)
 	if e != nil {

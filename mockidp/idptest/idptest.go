@@ -129,8 +129,8 @@ func (s *Server) Token(t testing.TB, req idp.MintRequest) *idp.TokenResponse {
 }
 
 // UserToken returns an access token for a user (email, username or user_id) and an API, with
-// the scopes asked for that the user holds, as the user's login through the tenant's first
-// application allowed the authorization_code grant would give. With no scopes it carries all
+// the scopes asked for that the user holds: the token a login would give through the tenant's
+// first application that may use the authorization_code grant. With no scopes it carries all
 // the user holds on the API.
 func (s *Server) UserToken(t testing.TB, user, audience string, scopes ...string) string {
 	t.Helper()
