@@ -88,10 +88,23 @@ func newBrowser(t *testing.T, opts ...chromedp.ExecAllocatorOption) context.Cont
 const certutilTimeout = 30 * time.Second
 
 // trustCA makes Chromium trust the CA in caFile as a developer's browser would after importing
-// it, with no --ignore-certificate-errors: Chromium on Linux reads the NSS database in
-// $HOME/.pki/nssdb, so the browser gets a HOME of its own whose database trusts the CA for
-// servers (certutil, from Debian's libnss3-tools).
+// it, with no --ignore-certificate-errors: the browser runs with nssHome's HOME.
 func trustCA(t *testing.T, caFile string) chromedp.ExecAllocatorOption {
+	t.Helper()
+	home := nssHome(t, caFile)
+	env := []string{"HOME=" + home}
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "HOME=") {
+			env = append(env, kv)
+		}
+	}
+	return chromedp.Env(env...)
+}
+
+// nssHome is a HOME for Chromium whose NSS database trusts the CA in caFile for servers:
+// Chromium on Linux reads $HOME/.pki/nssdb. It is made with certutil, from Debian's
+// libnss3-tools.
+func nssHome(t *testing.T, caFile string) string {
 	t.Helper()
 	certutil, err := exec.LookPath("certutil")
 	if err != nil {
@@ -110,13 +123,7 @@ func trustCA(t *testing.T, caFile string) chromedp.ExecAllocatorOption {
 		cancel()
 		require.NoError(t, err, "certutil %s: %s", strings.Join(args, " "), out)
 	}
-	env := []string{"HOME=" + home}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HOME=") {
-			env = append(env, kv)
-		}
-	}
-	return chromedp.Env(env...)
+	return home
 }
 
 // chromeCookiePolicy is a user data directory whose profile handles third-party cookies as Google
@@ -143,20 +150,7 @@ type tab struct {
 
 func newTab(t *testing.T, browser context.Context) *tab {
 	t.Helper()
-	return openTab(t, browser, chromedp.WithNewBrowserContext())
-}
-
-// newProfileTab is a tab in the browser's own profile rather than a context of its own. Contexts
-// made over DevTools are off the record, and Chromium blocks third-party cookies there as it does
-// in Incognito windows; a developer's ordinary profile sends them.
-func newProfileTab(t *testing.T, browser context.Context) *tab {
-	t.Helper()
-	return openTab(t, browser)
-}
-
-func openTab(t *testing.T, browser context.Context, opts ...chromedp.ContextOption) *tab {
-	t.Helper()
-	ctx, cancel := chromedp.NewContext(browser, opts...)
+	ctx, cancel := chromedp.NewContext(browser, chromedp.WithNewBrowserContext())
 	tb := &tab{t: t, ctx: ctx}
 	t.Cleanup(func() {
 		if t.Failed() {
@@ -372,7 +366,7 @@ func TestBrowserHTTPS(t *testing.T) {
 		// The emulator's session cookie is a third-party cookie in the silent-authentication
 		// iframe of the http app, as a tenant's is: a browser that blocks those shows the app
 		// logged out after a reload, with the emulator as with Auth0.
-		tb := newProfileTab(t, browser)
+		tb := newTab(t, browser)
 		aliceInBrowser(t, tb, env, false)
 		assert.True(t, strings.HasPrefix(env.IDPOrigin, "https://"), env.IDPOrigin)
 	})
