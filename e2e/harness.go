@@ -131,8 +131,9 @@ type Env struct {
 	// CAFile is the certificate of the local CA that signs an https emulator's certificate, ""
 	// for http.
 	CAFile string
-	// roots holds CAFile's certificate.
-	roots *x509.CertPool
+	// roots holds CAFile's certificate, and transport trusts it alone.
+	roots     *x509.CertPool
+	transport *http.Transport
 }
 
 // Client returns an HTTP client like a fresh browser profile: its own cookie jar, no redirects
@@ -146,13 +147,24 @@ func (e *Env) Client() *http.Client {
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	if e.roots != nil {
-		c.Transport = &http.Transport{
-			TLSClientConfig:   &tls.Config{RootCAs: e.roots, MinVersion: tls.VersionTLS12},
-			ForceAttemptHTTP2: true,
-		}
+	if e.transport != nil {
+		c.Transport = e.transport
 	}
 	return c
+}
+
+// trustCA reads CAFile and makes the transport Client uses for the emulator.
+func (e *Env) trustCA() error {
+	roots, err := caRoots(e.CAFile)
+	if err != nil {
+		return err
+	}
+	e.roots = roots
+	e.transport = &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2: true,
+	}
+	return nil
 }
 
 // caRoots reads a CA certificate file into a pool of its own.

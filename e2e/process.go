@@ -116,9 +116,10 @@ func startCompose(t testing.TB, file string) *Env {
 	}
 	if env.CAFile != "" {
 		// The emulator made the CA before its healthcheck could pass.
-		if env.roots, err = caRoots(env.CAFile); err != nil {
+		if err := env.trustCA(); err != nil {
 			t.Fatalf("%s: the local CA: %v", composePath, err)
 		}
+		t.Cleanup(env.transport.CloseIdleConnections)
 	}
 	return env
 }

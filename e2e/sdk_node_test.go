@@ -154,6 +154,8 @@ func startSDKHTTPS(t *testing.T) (*Env, []string) {
 		Tenant:    ten,
 		CAFile:    caFile,
 	}
+	require.NoError(t, env.trustCA(), "the local CA")
+	t.Cleanup(env.transport.CloseIdleConnections)
 	return env, []string{
 		"MOCKIDP_ADDRESS=" + sdkHTTPSAddress,
 		"NODE_EXTRA_CA_CERTS=" + caFile,
