@@ -91,14 +91,8 @@ const certutilTimeout = 30 * time.Second
 // it, with no --ignore-certificate-errors: the browser runs with nssHome's HOME.
 func trustCA(t *testing.T, caFile string) chromedp.ExecAllocatorOption {
 	t.Helper()
-	home := nssHome(t, caFile)
-	env := []string{"HOME=" + home}
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "HOME=") {
-			env = append(env, kv)
-		}
-	}
-	return chromedp.Env(env...)
+	// Added after the test's own environment, so this HOME is the one the browser sees.
+	return chromedp.Env("HOME=" + nssHome(t, caFile))
 }
 
 // nssHome is a HOME for Chromium whose NSS database trusts the CA in caFile for servers:
