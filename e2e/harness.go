@@ -115,7 +115,8 @@ func TenantFor(appOrigin string) (fs.FS, error) {
 type Env struct {
 	// Kind is KindInProcess or KindProcesses.
 	Kind string
-	// Issuer is the emulator's issuer as browsers and tokens see it: http://localhost:<port>/.
+	// Issuer is the emulator's issuer as browsers and tokens see it: http://localhost:<port>/,
+	// or https:// for an https emulator.
 	Issuer string
 	// IDPOrigin is Issuer without the trailing slash: auth0-spa-js's "domain".
 	IDPOrigin string
