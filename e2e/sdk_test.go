@@ -99,7 +99,7 @@ const (
 // sdkRuntime says where each SDK runs, for the table's readers; the default is Node.
 var sdkRuntime = map[string]string{
 	"@auth0/auth0-spa-js":       "browser (Chromium)",
-	"@auth0/nextjs-auth0":       "Node (its middleware and session helpers, no Next.js server)",
+	"@auth0/nextjs-auth0":       "Node (its middleware, getSession and getAccessToken; no Next.js server)",
 	"express-oauth2-jwt-bearer": "Node",
 	modJWTMiddleware:            "Go",
 	modOIDC:                     "Go",

@@ -1,7 +1,7 @@
 // @auth0/nextjs-auth0 v4 against the emulator over https, driven through its
-// own middleware and session helpers with the Request objects a Next.js server
-// would hand them; a browser without JavaScript does the emulator's side
-// (lib/login.mjs). The SDK is configured as for a tenant: a bare domain, no
+// own middleware, getSession and getAccessToken with the Request objects a
+// Next.js server would hand them; a browser without JavaScript does the
+// emulator's side (lib/login.mjs). The SDK is configured as for a tenant: a bare domain, no
 // port, no allowInsecureRequests. It refuses localhost, IP addresses and ports
 // there, so the emulator serves https://tenant.tenantless.test on port 443
 // (lib/resolve.mjs maps the name to loopback), with NODE_EXTRA_CA_CERTS
