@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path"
 	"regexp"
 	"strings"
@@ -112,7 +115,8 @@ func TenantFor(appOrigin string) (fs.FS, error) {
 type Env struct {
 	// Kind is KindInProcess or KindProcesses.
 	Kind string
-	// Issuer is the emulator's issuer as browsers and tokens see it: http://localhost:<port>/.
+	// Issuer is the emulator's issuer as browsers and tokens see it: http://localhost:<port>/,
+	// or https:// for an https emulator.
 	Issuer string
 	// IDPOrigin is Issuer without the trailing slash: auth0-spa-js's "domain".
 	IDPOrigin string
@@ -125,17 +129,56 @@ type Env struct {
 	Tenant Tenant
 	// IDP is the emulator, in process only (nil for processes): for MintToken.
 	IDP *idp.Server
+	// CAFile is the certificate of the local CA that signs an https emulator's certificate, ""
+	// for http.
+	CAFile string
+	// roots holds CAFile's certificate, and transport trusts it alone.
+	roots     *x509.CertPool
+	transport *http.Transport
 }
 
 // Client returns an HTTP client like a fresh browser profile: its own cookie jar, no redirects
-// followed (each hop is the test's to check), and a timeout so no test hangs on a server.
+// followed (each hop is the test's to check), and a timeout so no test hangs on a server. For an
+// https emulator it trusts the local CA and nothing else, so a test that passes proves the
+// certificate the emulator serves.
 func (e *Env) Client() *http.Client {
 	jar, _ := cookiejar.New(nil) // New never fails without options
-	return &http.Client{
+	c := &http.Client{
 		Jar:           jar,
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	if e.transport != nil {
+		c.Transport = e.transport
+	}
+	return c
+}
+
+// trustCA reads CAFile and makes the transport Client uses for the emulator.
+func (e *Env) trustCA() error {
+	roots, err := caRoots(e.CAFile)
+	if err != nil {
+		return err
+	}
+	e.roots = roots
+	e.transport = &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2: true,
+	}
+	return nil
+}
+
+// caRoots reads a CA certificate file into a pool of its own.
+func caRoots(file string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	return pool, nil
 }
 
 // StartInProcess serves the emulator and the demo app on httptest servers and closes them when

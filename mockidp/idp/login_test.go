@@ -86,7 +86,8 @@ func TestLoginPage(t *testing.T) {
 }
 
 // A successful login opens the SSO session and answers the application with a 303 (S41); the
-// session cookie is HttpOnly, SameSite=Lax, Path=/, and Secure on an https issuer.
+// session cookie is HttpOnly, SameSite=Lax, Path=/, and on an https issuer Secure and
+// SameSite=None.
 func TestLoginSucceeds(t *testing.T) {
 	t.Run("password", func(t *testing.T) {
 		s := newAPIServer(t)
@@ -141,6 +142,9 @@ func TestLoginSucceeds(t *testing.T) {
 		p := b.post("https://tenant.example.com/u/login", fields)
 		require.Equal(t, http.StatusSeeOther, p.Status, p.Body)
 		assert.True(t, p.cookie(sessionCookie).Secure)
+		assert.Equal(t, http.SameSiteNoneMode, p.cookie(sessionCookie).SameSite,
+			"the silent-authentication iframe of an http application is cross-site to an https emulator")
+		assert.Equal(t, http.SameSiteLaxMode, r.cookie(loginCookie).SameSite, "the login cookie only travels within the emulator's pages")
 	})
 
 	t.Run("the transaction completes once", func(t *testing.T) {

@@ -13,10 +13,12 @@ import (
 // (https://auth0.com/docs/manage-users/cookies/authentication-api-cookies). No client reads
 // them, so the emulator's names differ on purpose: they say whose they are.
 const (
-	// sessionCookie holds the SSO session's secret. SameSite=Lax: the application and the
-	// emulator on localhost are same-site (ports do not count), so the hidden iframe of
-	// auth0-spa-js's silent renewal still sends it, while cross-site POSTs do not. Auth0 uses
-	// SameSite=None, which browsers only accept with Secure, i.e. not on http://localhost.
+	// sessionCookie holds the SSO session's secret. Over http it is SameSite=Lax: the
+	// application and the emulator on localhost are same-site (ports do not count), so the hidden
+	// iframe of auth0-spa-js's silent renewal still sends it, while cross-site POSTs do not.
+	// Over https it is SameSite=None, as Auth0's is: browsers compare schemes too, so an
+	// application on http://localhost is cross-site to an emulator on https://localhost
+	// (https://web.dev/articles/schemeful-samesite), and a Lax cookie would not reach its iframe.
 	sessionCookie = "tenantless_session"
 	// loginCookie binds pending logins to the browser that started them, so a login form
 	// posted from another browser (login CSRF, RFC 6749 §10.12) cannot complete one.
@@ -42,12 +44,18 @@ func cookieValue(r *http.Request, name string) string {
 	return c.Value
 }
 
-// cookie builds the emulator's cookies: HttpOnly, SameSite=Lax, Secure when the issuer is https.
-// maxAge 0 is a browser-session cookie, negative deletes.
+// cookie builds the emulator's cookies: HttpOnly, SameSite=Lax, Secure when the issuer is https,
+// and then SameSite=None for the session cookie. maxAge 0 is a browser-session cookie, negative
+// deletes.
 func (s *Server) cookie(name, value, path string, maxAge int) *http.Cookie {
+	secure := s.issuerURL.Scheme == "https"
+	sameSite := http.SameSiteLaxMode
+	if secure && name == sessionCookie {
+		sameSite = http.SameSiteNoneMode
+	}
 	return &http.Cookie{
 		Name: name, Value: value, Path: path, MaxAge: maxAge,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode, Secure: s.issuerURL.Scheme == "https",
+		HttpOnly: true, SameSite: sameSite, Secure: secure,
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/tenantless/tenantless/mockidp/idp"
@@ -148,4 +149,36 @@ func ExampleServer_Clock() {
 	// Output:
 	// stale token expired: true
 	// fresh token for auth0|alice
+}
+
+// An https tenant, for code that insists on https: its Client trusts the test certificate, and
+// golang.org/x/oauth2 uses it when it is in the context.
+func ExampleWithTLS() {
+	tenant, err := idptest.Start(idptest.WithTLS())
+	if err != nil {
+		panic(err)
+	}
+	defer tenant.Close()
+
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, tenant.Client())
+	cfg := clientcredentials.Config{
+		ClientID:       "demo-m2m",
+		ClientSecret:   "demo-m2m-secret",
+		TokenURL:       tenant.Issuer() + "oauth/token",
+		EndpointParams: url.Values{"audience": {"https://api.example.com"}},
+	}
+	tok, err := cfg.Token(ctx)
+	if err != nil {
+		panic(err)
+	}
+	provider, err := oidc.NewProvider(ctx, tenant.Issuer())
+	if err != nil {
+		panic(err)
+	}
+	at, err := provider.Verifier(&oidc.Config{ClientID: "https://api.example.com"}).Verify(ctx, tok.AccessToken)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(strings.HasPrefix(at.Issuer, "https://127.0.0.1:"), at.Subject)
+	// Output: true demo-m2m@clients
 }

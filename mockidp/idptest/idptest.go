@@ -27,8 +27,8 @@ import (
 
 // Server is a running emulator.
 type Server struct {
-	// URL is the base URL, http://127.0.0.1:port, without a trailing slash (as
-	// httptest.Server.URL): what auth0-spa-js's domain option takes.
+	// URL is the base URL, http://127.0.0.1:port (https:// with WithTLS), without a trailing
+	// slash (as httptest.Server.URL): what auth0-spa-js's domain option takes.
 	URL string
 	// IDP is the emulator itself, for what the helpers do not cover.
 	IDP  *idp.Server
@@ -42,6 +42,7 @@ type config struct {
 	load   func() (*tenant.Tenant, error)
 	now    func() time.Time
 	logger *slog.Logger
+	tls    bool
 }
 
 // WithTenant serves the tenant file name of fsys instead of the default tenant.
@@ -65,6 +66,13 @@ func WithClock(now func() time.Time) Option {
 // answers do not tell. By default nothing is logged.
 func WithLogger(logger *slog.Logger) Option {
 	return func(c *config) { c.logger = logger }
+}
+
+// WithTLS serves the tenant over https, as httptest.NewTLSServer does, with HTTP/2: the issuer
+// is https://127.0.0.1:port/, its cookies are Secure, and Client trusts the server's certificate
+// (httptest's own, for 127.0.0.1, ::1 and example.com), which no other client does.
+func WithTLS() Option {
+	return func(c *config) { c.tls = true }
 }
 
 // New starts an emulator serving the default tenant (fixtures/tenant.yaml) unless an option
@@ -94,13 +102,22 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	// The listener exists before the handler, so the issuer is known when the emulator is built.
 	hs := httptest.NewUnstartedServer(nil)
-	s, err := idp.New(idp.Config{Issuer: "http://" + hs.Listener.Addr().String() + "/", Tenant: t, Now: c.now, Logger: c.logger})
+	scheme := "http"
+	if c.tls {
+		scheme = "https"
+	}
+	s, err := idp.New(idp.Config{Issuer: scheme + "://" + hs.Listener.Addr().String() + "/", Tenant: t, Now: c.now, Logger: c.logger})
 	if err != nil {
 		hs.Close()
 		return nil, err
 	}
 	hs.Config.Handler = s
-	hs.Start()
+	if c.tls {
+		hs.EnableHTTP2 = true
+		hs.StartTLS()
+	} else {
+		hs.Start()
+	}
 	return &Server{URL: hs.URL, IDP: s, http: hs}, nil
 }
 
@@ -112,7 +129,7 @@ func (s *Server) Issuer() string { return s.IDP.Issuer() }
 // tokens, or to mint tokens in the past or the future.
 func (s *Server) Clock() *idp.Clock { return s.IDP.Clock() }
 
-// Client is an HTTP client for the server.
+// Client is an HTTP client for the server; with WithTLS it trusts the server's certificate.
 func (s *Server) Client() *http.Client { return s.http.Client() }
 
 // Close shuts the server down; New registers it with t.Cleanup.
