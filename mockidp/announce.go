@@ -33,7 +33,7 @@ func announce(w io.Writer, logger *slog.Logger, format string, em *emulator, add
 	if format == "json" {
 		attrs := []any{
 			slog.String("issuer", issuer), slog.String("addr", addr), slog.String("tenant", t.Name),
-			slog.Int("users", len(t.Users)), slog.Int("applications", len(t.Clients)), slog.Int("apis", len(t.APIs)),
+			slog.Int("users", len(t.Users())), slog.Int("applications", len(t.Clients())), slog.Int("apis", len(t.APIs())),
 		}
 		if st != nil {
 			attrs = append(attrs, slog.Any("tls_hosts", st.names()), slog.Time("tls_not_after", st.leaf.NotAfter))
@@ -54,7 +54,7 @@ func announce(w io.Writer, logger *slog.Logger, format string, em *emulator, add
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "mockidp ready: tenant %q (%s, %s, %s)\n", t.Name,
-		plural(len(t.Users), "user"), plural(len(t.Clients), "application"), plural(len(t.APIs), "API"))
+		plural(len(t.Users()), "user"), plural(len(t.Clients()), "application"), plural(len(t.APIs()), "API"))
 	fmt.Fprintf(&b, "  issuer     %s\n", issuer)
 	fmt.Fprintf(&b, "  listening  %s\n", addr)
 	fmt.Fprintf(&b, "  discovery  %s.well-known/openid-configuration\n", issuer)
@@ -88,11 +88,11 @@ func announce(w io.Writer, logger *slog.Logger, format string, em *emulator, add
 // secret is published (README) and is shown; a tenant file's is not, since the start-up block is
 // a log record, and a placeholder says where to find it. With caPath, curl trusts the local CA.
 func clientCredentialsCurl(t *tenant.Tenant, issuer string, src tenantSource, caPath string) string {
-	for _, c := range t.Clients {
+	for _, c := range t.Clients() {
 		if c.Public() {
 			continue
 		}
-		for _, g := range t.Grants {
+		for _, g := range t.Grants() {
 			if g.ClientID != c.ClientID {
 				continue
 			}

@@ -33,7 +33,7 @@ func check(args []string, env func(string) string, stdout, stderr io.Writer) int
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
 	fmt.Fprintf(stdout, "%s: tenant %q is valid: %s, %s, %s, %s, %s\n", src, t.Name,
-		plural(len(t.Users), "user"), plural(len(t.Clients), "application"), plural(len(t.APIs), "API"),
-		plural(len(t.Roles), "role"), plural(len(t.Grants), "client grant"))
+		plural(len(t.Users()), "user"), plural(len(t.Clients()), "application"), plural(len(t.APIs()), "API"),
+		plural(len(t.Roles()), "role"), plural(len(t.Grants()), "client grant"))
 	return 0
 }

@@ -333,7 +333,7 @@ func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, r
 		ClientID:    req.Client.ClientID,
 		RedirectURI: req.RedirectURI,
 		Challenge:   req.Challenge,
-		Scope:       strings.Join(grantedScope(req.Scope, req.Client, user, req.API), " "),
+		Scope:       strings.Join(s.grantedScope(req.Scope, req.Client, user, req.API), " "),
 		Audience:    audience,
 		Nonce:       req.Nonce,
 		UserID:      user.UserID,

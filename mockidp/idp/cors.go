@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
@@ -34,7 +35,7 @@ type wildcardOrigin struct{ prefix, suffix string }
 
 func newCORSPolicy(t *tenant.Tenant) *corsPolicy {
 	p := &corsPolicy{exact: map[string]bool{}}
-	for _, c := range t.Clients {
+	for _, c := range t.Clients() {
 		for _, o := range c.WebOrigins {
 			p.add(o)
 		}
@@ -92,10 +93,33 @@ func dnsLabels(s string) bool {
 	return true
 }
 
+// tenantCORS is the corsPolicy of the tenant's applications as they are now: derived again
+// after a write to any of them, and only then.
+type tenantCORS struct {
+	tenant  *tenant.Tenant
+	current atomic.Pointer[versionedCORS]
+}
+
+type versionedCORS struct {
+	version uint64
+	policy  *corsPolicy
+}
+
+func (c *tenantCORS) allows(origin string) bool {
+	v := c.tenant.ClientsVersion()
+	cur := c.current.Load()
+	if cur == nil || cur.version != v {
+		// Read after the version, the applications are at least as new as it says.
+		cur = &versionedCORS{version: v, policy: newCORSPolicy(c.tenant)}
+		c.current.Store(cur)
+	}
+	return cur.policy.allows(origin)
+}
+
 // wrap adds the CORS response headers to an endpoint's answers. An allowed origin is echoed
 // with credentials allowed, never "*" (S42); an unlisted one gets no Access-Control-* header,
 // so the browser withholds the answer from the page.
-func (p *corsPolicy) wrap(h http.HandlerFunc) http.HandlerFunc {
+func (p *tenantCORS) wrap(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		hdr := w.Header()
@@ -111,7 +135,7 @@ func (p *corsPolicy) wrap(h http.HandlerFunc) http.HandlerFunc {
 
 // preflight answers OPTIONS on an endpoint serving methods: 204 always (S42), with the CORS
 // grant only for an allowed origin.
-func (p *corsPolicy) preflight(methods string) http.HandlerFunc {
+func (p *tenantCORS) preflight(methods string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		hdr := w.Header()

@@ -86,10 +86,10 @@ func (s *Server) apiFor(audience string) (*tenant.API, *oauthError) {
 // grantedScope is what a user gets of the requested scope: the OIDC scopes asked for, and of
 // the API's scopes those the user holds (RBAC on) or those the API defines (RBAC off), as
 // Auth0 does. offline_access needs an API that allows it and a client with the refresh grant.
-func grantedScope(requested string, c *tenant.Client, u *tenant.User, api *tenant.API) []string {
+func (s *Server) grantedScope(requested string, c *tenant.Client, u *tenant.User, api *tenant.API) []string {
 	var held []string
 	if api != nil && api.EnforcePolicies {
-		held = u.PermissionsFor(api.Identifier)
+		held = s.tenant.PermissionsFor(u, api.Identifier)
 	}
 	var out []string
 	for _, sc := range strings.Fields(requested) {
@@ -206,7 +206,7 @@ func (s *Server) signAccessToken(is issue, now time.Time, lifetime time.Duration
 		// alike.
 		perms := is.Scope
 		if is.User != nil {
-			perms = is.User.PermissionsFor(api.Identifier)
+			perms = s.tenant.PermissionsFor(is.User, api.Identifier)
 		}
 		claims["permissions"] = nonNil(perms)
 	}

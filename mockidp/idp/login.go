@@ -200,6 +200,10 @@ func (s *Server) loginSucceeded(w http.ResponseWriter, r *http.Request, req *aut
 	return s.completeAuthorization(w, r, req, user, s.startSession(w, r, user))
 }
 
+// pickerUsers bounds the users the login page offers, so that the page costs the same in a
+// tenant that tests have filled with thousands; the others log in with the form.
+const pickerUsers = 50
+
 // renderLogin renders the login page. Its form may post to the origin, and the redirect that
 // answers it may go to the application's origin.
 func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int, req *authRequest, username, message string) {
@@ -217,10 +221,10 @@ func (s *Server) renderLogin(w http.ResponseWriter, r *http.Request, status int,
 		page.App = req.Client.ClientID
 	}
 	if s.tenant.Settings.UserPicker {
-		for _, u := range s.tenant.Users {
+		for _, u := range s.tenant.FirstUsers(pickerUsers) {
 			page.Users = append(page.Users, pickerUser{
 				ID: u.UserID, Name: u.Name, Email: u.Email, Initials: tenant.Initials(u.Name),
-				Roles: u.RoleNames(), Blocked: u.Blocked,
+				Roles: s.tenant.RoleNames(u), Blocked: u.Blocked,
 			})
 		}
 	}

@@ -11,6 +11,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tenantless/tenantless/fixtures"
+	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
 // The page offers what scripts written against Auth0's New Universal Login select, once each,
@@ -129,7 +132,9 @@ func TestLoginSucceeds(t *testing.T) {
 
 	t.Run("https issuer sets Secure cookies", func(t *testing.T) {
 		s := newAPIServer(t)
-		secure, err := New(Config{Issuer: "https://tenant.example.com/", Tenant: s.tenant, Keys: s.keys, Now: s.Clock().Now})
+		ten, err := tenant.Load(fixtures.FS, fixtures.DefaultTenant) // a tenant is served at one issuer
+		require.NoError(t, err)
+		secure, err := New(Config{Issuer: "https://tenant.example.com/", Tenant: ten, Keys: s.keys, Now: s.Clock().Now})
 		require.NoError(t, err)
 		b := newBrowser(t, secure)
 		r := b.get(spaAuthorize("https://tenant.example.com/"))

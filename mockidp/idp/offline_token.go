@@ -90,7 +90,7 @@ func (s *Server) userMint(req MintRequest, is *issue) error {
 		requested = strings.Join(all, " ")
 	}
 	is.Client, is.User, is.API = c, u, api
-	is.Scope = grantedScope(requested, c, u, api)
+	is.Scope = s.grantedScope(requested, c, u, api)
 	return nil
 }
 
@@ -143,7 +143,7 @@ func (s *Server) mintClient(id string, fits func(*tenant.Client) bool, what stri
 		}
 		return c, nil
 	}
-	for _, c := range s.tenant.Clients {
+	for _, c := range s.tenant.Clients() {
 		if fits(c) {
 			return c, nil
 		}
@@ -157,12 +157,12 @@ func (s *Server) mintAudience(audience string, c *tenant.Client) (*tenant.API, e
 	if audience == "" {
 		audience = s.tenant.Settings.DefaultAudience
 	}
-	if audience == "" && len(s.tenant.APIs) == 1 {
-		audience = s.tenant.APIs[0].Identifier
+	if apis := s.tenant.APIs(); audience == "" && len(apis) == 1 {
+		audience = apis[0].Identifier
 	}
 	if audience == "" && c != nil {
 		var granted []string
-		for _, g := range s.tenant.Grants {
+		for _, g := range s.tenant.Grants() {
 			if g.ClientID == c.ClientID {
 				granted = append(granted, g.Audience)
 			}

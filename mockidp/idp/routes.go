@@ -8,7 +8,7 @@ import (
 // routes registers every endpoint, at Auth0's paths from the origin root (auth0-spa-js's worker
 // only calls /oauth/token and /oauth/revoke on the domain's origin).
 func (s *Server) routes() {
-	rt := newRouter(s.mux, newCORSPolicy(s.tenant))
+	rt := newRouter(s.mux, &tenantCORS{tenant: s.tenant})
 
 	// Machine-facing: JSON answers, CORS for the applications' origins, and a preflight.
 	rt.api("GET /.well-known/openid-configuration", serveDocument(s.discovery()))
@@ -39,13 +39,13 @@ func (s *Server) routes() {
 // JSON 404 rather than the mux's plain text.
 type router struct {
 	mux     *http.ServeMux
-	cors    *corsPolicy
+	cors    *tenantCORS
 	paths   []string            // in registration order
 	methods map[string][]string // path → methods served
 	corsOn  map[string]bool     // paths that answer preflights
 }
 
-func newRouter(mux *http.ServeMux, cors *corsPolicy) *router {
+func newRouter(mux *http.ServeMux, cors *tenantCORS) *router {
 	return &router{mux: mux, cors: cors, methods: map[string][]string{}, corsOn: map[string]bool{}}
 }
 

@@ -79,6 +79,9 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Tenant == nil {
 		return nil, &ConfigError{"Tenant", "is nil; load one with tenant.Load"}
 	}
+	if err := cfg.Tenant.BindIssuer(cfg.Issuer); err != nil {
+		return nil, &ConfigError{"Tenant", err.Error() + "; load it again for this issuer"}
+	}
 	keys := cfg.Keys
 	if keys == nil {
 		if keys, err = tenantKeys(cfg.Tenant, u.Hostname()); err != nil {

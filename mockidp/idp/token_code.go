@@ -64,7 +64,7 @@ func (s *Server) authorizationCodeGrant(c *tenant.Client, p params) (*TokenRespo
 		return nil, e
 	}
 	return s.mint(issue{
-		Client: c, User: u, API: api, Scope: grantedScope(ac.Scope, c, u, api),
+		Client: c, User: u, API: api, Scope: s.grantedScope(ac.Scope, c, u, api),
 		Nonce: ac.Nonce, SessionID: ac.SessionID, AuthTime: ac.AuthTime, WithAuthTime: ac.MaxAge,
 		Grant: ac.Grant,
 	})

@@ -71,16 +71,12 @@ func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*Tok
 		return nil, e
 	}
 	return s.mint(issue{
-		Client: c, User: u, API: api, Scope: grantedScope(p["scope"], c, u, api),
+		Client: c, User: u, API: api, Scope: s.grantedScope(p["scope"], c, u, api),
 		GTY: gtyPassword, Grant: randomString(16),
 	})
 }
 
 func (s *Server) hasConnection(name string) bool {
-	for _, conn := range s.tenant.Connections {
-		if conn.Name == name {
-			return true
-		}
-	}
-	return false
+	_, ok := s.tenant.Connection(name)
+	return ok
 }

@@ -93,10 +93,19 @@ func (l *loader) scope(f field) Scope {
 // PrepareAPI applies Auth0's defaults to a resource server and checks it, and its identifier's
 // uniqueness, against the tenant.
 func (t *Tenant) PrepareAPI(a *API) FieldErrors {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.prepareAPI(a, nil)
+}
+
+// prepareAPI is PrepareAPI for an API that is to replace old (nil for a new one).
+func (t *Tenant) prepareAPI(a, old *API) FieldErrors {
 	var errs FieldErrors
 	if errs.key("identifier", a.Identifier, "the API's audience, like https://api.example.com") {
-		if other, dup := t.apisByID[a.Identifier]; dup && other != a {
-			errs.add("identifier", "duplicate API identifier %q%s", a.Identifier, t.firstAt(other, "identifier"))
+		if other, dup := t.apis.get(a.Identifier); dup && other != a && other != old {
+			errs.conflict("identifier", "duplicate API identifier %q%s", a.Identifier, t.firstAt(other, "identifier"))
+		} else if a.ID == "" {
+			a.ID = derivedID("", a.Identifier, 24)
 		}
 	}
 	if a.Name == "" {

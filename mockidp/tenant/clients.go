@@ -166,15 +166,22 @@ func (l *loader) refreshToken(f field, p *RefreshTokenPolicy) {
 // app_type, lifetimes) and checks it, and the uniqueness of its name and client_id, against the
 // tenant. Refresh-token rotation is not defaulted: RefreshToken.Rotating is taken as given.
 func (t *Tenant) PrepareClient(c *Client) FieldErrors {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.prepareClient(c, nil)
+}
+
+// prepareClient is PrepareClient for an application that is to replace old (nil for a new one).
+func (t *Tenant) prepareClient(c, old *Client) FieldErrors {
 	var errs FieldErrors
 	if errs.key("name", c.Name, "the application's name, unique in the tenant (client grants may refer to it)") {
-		if other, dup := t.clientsByName[c.Name]; dup && other != c {
-			errs.add("name", "duplicate client name %q%s", c.Name, t.firstAt(other, "name"))
+		if other, dup := t.clientsByName[c.Name]; dup && other != c && other != old {
+			errs.conflict("name", "duplicate client name %q%s", c.Name, t.firstAt(other, "name"))
 		}
 	}
 	if errs.key("client_id", c.ClientID, "a fixed id for the application, like demo-spa (the emulator cannot make one up: apps are configured with it)") {
-		if other, dup := t.clientsByID[c.ClientID]; dup && other != c {
-			errs.add("client_id", "duplicate client_id %q%s", c.ClientID, t.firstAt(other, "client_id"))
+		if other, dup := t.clients.get(c.ClientID); dup && other != c && other != old {
+			errs.conflict("client_id", "duplicate client_id %q%s", c.ClientID, t.firstAt(other, "client_id"))
 		}
 	}
 	validType := false

@@ -18,5 +18,11 @@
 // line; a Management API calls them on an item decoded from a request. CheckClaim is the rule
 // for custom claim names, wherever claims are given.
 //
-// The Add methods change a Tenant; its lookups are safe for concurrent use while nothing does.
+// A Tenant is live: the tenant file is its starting state, and the Create, Update and Delete
+// methods change it afterwards through the same Prepare rules (one rule, two doors). Items are
+// never changed in place: a write builds a new item and swaps it in under the tenant's lock, at
+// a cost that does not grow with the tenant, so a reader sees an item before or after a write,
+// never half of one. Users hold their roles' ids, resolved when read (RoleNames,
+// PermissionsFor), so a change to a role reaches its users' next tokens. Every tenant has the
+// system Management API, whose identifier BindIssuer sets for the issuer it is served at.
 package tenant

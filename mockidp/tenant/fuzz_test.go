@@ -64,7 +64,7 @@ func checkUsable(t *testing.T, tn *tenant.Tenant) {
 			t.Fatalf("default audience %q is no API", s.DefaultAudience)
 		}
 	}
-	for _, a := range tn.APIs {
+	for _, a := range tn.APIs() {
 		if got, ok := tn.API(a.Identifier); !ok || got != a {
 			t.Fatalf("API %q not indexed", a.Identifier)
 		}
@@ -72,7 +72,7 @@ func checkUsable(t *testing.T, tn *tenant.Tenant) {
 			t.Fatalf("API %q lifetimes %v, %v", a.Identifier, a.TokenLifetime, a.TokenLifetimeForWeb)
 		}
 	}
-	for _, c := range tn.Clients {
+	for _, c := range tn.Clients() {
 		if got, ok := tn.Client(c.ClientID); !ok || got != c {
 			t.Fatalf("client %q not indexed", c.ClientID)
 		}
@@ -91,7 +91,7 @@ func checkUsable(t *testing.T, tn *tenant.Tenant) {
 			}
 		}
 	}
-	for _, g := range tn.Grants {
+	for _, g := range tn.Grants() {
 		a, ok := tn.API(g.Audience)
 		if _, cok := tn.Client(g.ClientID); !ok || !cok {
 			t.Fatalf("grant %+v refers to nothing", g)
@@ -102,12 +102,12 @@ func checkUsable(t *testing.T, tn *tenant.Tenant) {
 			}
 		}
 	}
-	for _, r := range tn.Roles {
+	for _, r := range tn.Roles() {
 		if got, ok := tn.Role(r.Name); !ok || got != r {
 			t.Fatalf("role %q not indexed", r.Name)
 		}
 	}
-	for _, u := range tn.Users {
+	for _, u := range tn.Users() {
 		if got, ok := tn.User(u.UserID); !ok || got != u {
 			t.Fatalf("user %q not indexed", u.UserID)
 		}
@@ -119,16 +119,16 @@ func checkUsable(t *testing.T, tn *tenant.Tenant) {
 		if u.Password == "" || u.Name == "" || u.Nickname == "" || u.Picture == "" {
 			t.Fatalf("user %q incomplete: %+v", u.UserID, u)
 		}
-		if !slices.ContainsFunc(tn.Connections, func(c *tenant.Connection) bool { return c.Name == u.Connection }) {
+		if !slices.ContainsFunc(tn.Connections(), func(c *tenant.Connection) bool { return c.Name == u.Connection }) {
 			t.Fatalf("user %q in unknown connection %q", u.UserID, u.Connection)
 		}
-		for _, r := range u.Roles {
-			if got, ok := tn.Role(r.Name); !ok || got != r {
-				t.Fatalf("user %q has role %q outside the tenant", u.UserID, r.Name)
+		for _, id := range u.Roles {
+			if _, ok := tn.RoleByID(id); !ok {
+				t.Fatalf("user %q has role %q outside the tenant", u.UserID, id)
 			}
 		}
-		for _, a := range tn.APIs {
-			for _, p := range u.PermissionsFor(a.Identifier) {
+		for _, a := range tn.APIs() {
+			for _, p := range tn.PermissionsFor(u, a.Identifier) {
 				if !a.HasScope(p) {
 					t.Fatalf("user %q has %q, undefined on %q", u.UserID, p, a.Identifier)
 				}

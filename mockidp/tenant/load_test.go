@@ -41,6 +41,7 @@ func TestLoadDefaultTenant(t *testing.T) {
 
 	t.Run("API", func(t *testing.T) {
 		want := &tenant.API{
+			ID:                  "137b9e5e4e13211ce3487cb1", // made from the identifier, the same at every load
 			Name:                "Demo API",
 			Identifier:          api,
 			Scopes:              []tenant.Scope{{Value: "read:protected", Description: "Read the protected endpoint's message"}},
@@ -50,10 +51,10 @@ func TestLoadDefaultTenant(t *testing.T) {
 			TokenLifetimeForWeb: 7200 * time.Second,
 			AllowOfflineAccess:  true,
 		}
-		assert.Equal(t, []*tenant.API{want}, tn.APIs)
+		assert.Equal(t, []*tenant.API{want}, tn.APIs())
 		got, ok := tn.API(api)
 		require.True(t, ok)
-		assert.Same(t, tn.APIs[0], got)
+		assert.Same(t, tn.APIs()[0], got)
 		assert.True(t, got.PermissionsInToken())
 		_, ok = tn.API(api + "/")
 		assert.False(t, ok, "API identifiers match exactly")
@@ -99,8 +100,8 @@ func TestLoadDefaultTenant(t *testing.T) {
 				RefreshToken:      rotating,
 			},
 		}
-		assert.Equal(t, want, tn.Clients)
-		for _, c := range tn.Clients {
+		assert.Equal(t, want, tn.Clients())
+		for _, c := range tn.Clients() {
 			got, ok := tn.Client(c.ClientID)
 			require.True(t, ok, c.ClientID)
 			assert.Same(t, c, got)
@@ -114,24 +115,24 @@ func TestLoadDefaultTenant(t *testing.T) {
 	})
 
 	t.Run("grants", func(t *testing.T) {
-		assert.Equal(t, []*tenant.ClientGrant{{ClientID: "demo-m2m", Audience: api, Scope: []string{"read:protected"}}}, tn.Grants)
+		assert.Equal(t, []*tenant.ClientGrant{{ID: "cgr_b4076287d1d9b5e3", ClientID: "demo-m2m", Audience: api, Scope: []string{"read:protected"}}}, tn.Grants())
 		g, ok := tn.Grant("demo-m2m", api)
 		require.True(t, ok)
-		assert.Same(t, tn.Grants[0], g)
+		assert.Same(t, tn.Grants()[0], g)
 		_, ok = tn.Grant("demo-spa", api)
 		assert.False(t, ok)
 	})
 
 	t.Run("roles and connections", func(t *testing.T) {
-		reader := &tenant.Role{Name: "Reader", Description: "May read the protected endpoint",
+		reader := &tenant.Role{ID: "rol_d8554253f56d58e8", Name: "Reader", Description: "May read the protected endpoint",
 			Permissions: []tenant.Permission{{Name: "read:protected", API: api}}}
-		assert.Equal(t, []*tenant.Role{reader}, tn.Roles)
+		assert.Equal(t, []*tenant.Role{reader}, tn.Roles())
 		r, ok := tn.Role("Reader")
 		require.True(t, ok)
-		assert.Same(t, tn.Roles[0], r)
+		assert.Same(t, tn.Roles()[0], r)
 		_, ok = tn.Role("reader")
 		assert.False(t, ok, "role names match exactly")
-		assert.Equal(t, []*tenant.Connection{{Name: tenant.DefaultConnection, Strategy: "auth0"}}, tn.Connections)
+		assert.Equal(t, []*tenant.Connection{{Name: tenant.DefaultConnection, Strategy: "auth0"}}, tn.Connections())
 	})
 
 	t.Run("users", func(t *testing.T) {
@@ -144,10 +145,10 @@ func TestLoadDefaultTenant(t *testing.T) {
 			{"auth0|bob", "bob@example.com", "bob-password", "Bob Example", "Bob", "Example", "bob", "BE", false, []string{}, nil},
 			{"auth0|blocked", "blocked@example.com", "blocked-password", "Blocked User", "", "", "blocked", "BU", true, []string{}, nil},
 		}
-		require.Len(t, tn.Users, len(tests))
+		require.Len(t, tn.Users(), len(tests))
 		for i, tt := range tests {
 			t.Run(tt.email, func(t *testing.T) {
-				u := tn.Users[i]
+				u := tn.Users()[i]
 				assert.Equal(t, tt.id, u.UserID)
 				assert.Equal(t, tt.email, u.Email)
 				assert.True(t, u.EmailVerified)
@@ -158,9 +159,9 @@ func TestLoadDefaultTenant(t *testing.T) {
 				assert.Equal(t, tt.nickname, u.Nickname)
 				assert.Equal(t, tt.blocked, u.Blocked)
 				assert.Equal(t, tenant.DefaultConnection, u.Connection)
-				assert.Equal(t, tt.roles, u.RoleNames())
-				assert.Equal(t, tt.permissions, u.PermissionsFor(api))
-				assert.Empty(t, u.PermissionsFor("https://other.example.com"))
+				assert.Equal(t, tt.roles, tn.RoleNames(u))
+				assert.Equal(t, tt.permissions, tn.PermissionsFor(u, api))
+				assert.Empty(t, tn.PermissionsFor(u, "https://other.example.com"))
 				assert.Empty(t, u.Username)
 				assert.Equal(t, fixedTime, u.CreatedAt)
 				assert.Equal(t, fixedTime, u.UpdatedAt)
@@ -260,16 +261,16 @@ func TestLoadQATenant(t *testing.T) {
 
 	t.Run("grants", func(t *testing.T) {
 		assert.Equal(t, []*tenant.ClientGrant{
-			{ClientID: "qa-m2m", Audience: orders, Scope: []string{"read:orders", "create:orders"}},
-			{ClientID: "qa-m2m", Audience: billing, Scope: []string{"read:invoices"}},
-		}, tn.Grants, "a grant naming the client by name resolves to its client_id")
+			{ID: "cgr_2a5c675f6339bc49", ClientID: "qa-m2m", Audience: orders, Scope: []string{"read:orders", "create:orders"}},
+			{ID: "cgr_6f299167932d6a8c", ClientID: "qa-m2m", Audience: billing, Scope: []string{"read:invoices"}},
+		}, tn.Grants(), "a grant naming the client by name resolves to its client_id")
 	})
 
 	t.Run("connections", func(t *testing.T) {
 		assert.Equal(t, []*tenant.Connection{
 			{Name: tenant.DefaultConnection, Strategy: "auth0"},
 			{Name: "QA-Contractors", Strategy: "auth0"},
-		}, tn.Connections)
+		}, tn.Connections())
 	})
 
 	t.Run("users", func(t *testing.T) {
@@ -301,14 +302,14 @@ func TestLoadQATenant(t *testing.T) {
 				connection: "QA-Contractors", name: "erin@contractor.example",
 			},
 		}
-		require.Len(t, tn.Users, len(tests))
+		require.Len(t, tn.Users(), len(tests))
 		for i, tt := range tests {
 			t.Run(tt.id, func(t *testing.T) {
-				u := tn.Users[i]
+				u := tn.Users()[i]
 				assert.Equal(t, tt.id, u.UserID)
-				assert.Equal(t, tt.roles, u.RoleNames())
-				assert.Equal(t, tt.orders, u.PermissionsFor(orders))
-				assert.Equal(t, tt.billing, u.PermissionsFor(billing))
+				assert.Equal(t, tt.roles, tn.RoleNames(u))
+				assert.Equal(t, tt.orders, tn.PermissionsFor(u, orders))
+				assert.Equal(t, tt.billing, tn.PermissionsFor(u, billing))
 				assert.Equal(t, tt.connection, u.Connection)
 				assert.Equal(t, tt.name, u.Name)
 				assert.Equal(t, tt.claims, u.Claims)
@@ -316,7 +317,7 @@ func TestLoadQATenant(t *testing.T) {
 				assert.Equal(t, tt.userM, u.UserMetadata)
 			})
 		}
-		carol, dave, erin := tn.Users[0], tn.Users[1], tn.Users[2]
+		carol, dave, erin := tn.Users()[0], tn.Users()[1], tn.Users()[2]
 		assert.Equal(t, "Carol", carol.GivenName)
 		assert.Equal(t, "Manager", carol.FamilyName)
 		assert.Equal(t, "en-GB", carol.Locale)
@@ -380,17 +381,18 @@ func TestLoadDefaults(t *testing.T) {
 		}, tn.Settings)
 		assert.Empty(t, tn.SigningKeys)
 		assert.Empty(t, tn.Warnings)
-		assert.Equal(t, []*tenant.Connection{{Name: tenant.DefaultConnection, Strategy: "auth0"}}, tn.Connections)
+		assert.Equal(t, []*tenant.Connection{{Name: tenant.DefaultConnection, Strategy: "auth0"}}, tn.Connections())
 	})
 
 	t.Run("API", func(t *testing.T) {
 		assert.Equal(t, []*tenant.API{{
+			ID:                  "048a0d93c15285c5f67c826c",
 			Name:                "https://api.test",
 			Identifier:          "https://api.test",
 			TokenDialect:        tenant.DialectAccessToken,
 			TokenLifetime:       600 * time.Second,
 			TokenLifetimeForWeb: 600 * time.Second,
-		}}, tn.APIs)
+		}}, tn.APIs())
 	})
 
 	t.Run("clients", func(t *testing.T) {
@@ -502,7 +504,7 @@ func TestLoadAccepts(t *testing.T) {
 			check: func(t *testing.T, tn *tenant.Tenant) {
 				c, _ := tn.Client("m")
 				assert.Equal(t, []string{}, c.GrantTypes)
-				assert.Equal(t, []*tenant.Connection{{Name: "Staff", Strategy: "auth0"}}, tn.Connections)
+				assert.Equal(t, []*tenant.Connection{{Name: "Staff", Strategy: "auth0"}}, tn.Connections())
 			},
 		},
 		{
@@ -585,7 +587,7 @@ func TestLoadAccepts(t *testing.T) {
 			check: func(t *testing.T, tn *tenant.Tenant) {
 				c, _ := tn.Client("s")
 				assert.Equal(t, 10*time.Minute, c.IDTokenLifetime)
-				assert.Equal(t, "google", tn.Users[0].Connection)
+				assert.Equal(t, "google", tn.Users()[0].Connection)
 				assert.Empty(t, tn.Warnings, "ignored fields are silent; only ignored sections warn")
 			},
 		},
@@ -597,15 +599,15 @@ func TestLoadAccepts(t *testing.T) {
 				"  - {email: b@example.com, password: p, picture: \"data:image/png;base64,iVBORw0KGgo=\"}",
 			),
 			check: func(t *testing.T, tn *tenant.Tenant) {
-				assert.Equal(t, "https://example.com/a.png", tn.Users[0].Picture)
-				assert.Equal(t, "data:image/png;base64,iVBORw0KGgo=", tn.Users[1].Picture)
+				assert.Equal(t, "https://example.com/a.png", tn.Users()[0].Picture)
+				assert.Equal(t, "data:image/png;base64,iVBORw0KGgo=", tn.Users()[1].Picture)
 			},
 		},
 		{
 			name: "a trailing empty document",
 			yaml: "clients: []\n---\n",
 			check: func(t *testing.T, tn *tenant.Tenant) {
-				assert.Empty(t, tn.Clients)
+				assert.Empty(t, tn.Clients())
 			},
 		},
 		{

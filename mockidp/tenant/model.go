@@ -3,6 +3,8 @@ package tenant
 import (
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -63,33 +65,40 @@ const DefaultConnection = "Username-Password-Authentication"
 // expiration_type non-expiring): a hundred years, so expiry arithmetic needs no special case.
 const Forever = 100 * 365 * 24 * time.Hour
 
-// Tenant is a loaded and validated tenant: every application, API, role and user the emulator
-// serves. Load builds it item by item with the Prepare and Add methods, which a Management API
-// calls the same way; those change the tenant, so nothing may read it meanwhile. Lookups are safe
-// for concurrent use.
+// Tenant is a live tenant: every application, API, role, client grant, connection and user the
+// emulator serves. Load builds it from a tenant file item by item with the Prepare and Add
+// methods; the Create, Update and Delete methods (live.go) change it afterwards, as a Management
+// API does, through the same rules. Its items are never changed once added: a write publishes a
+// new item in the place of the old one, so a reader holding an item sees it whole. Every method
+// is safe for concurrent use.
 type Tenant struct {
-	Name        string // tenant.friendly_name, else the file's base name
-	Settings    Settings
-	Clients     []*Client
-	APIs        []*API
-	Roles       []*Role
-	Grants      []*ClientGrant
-	Connections []*Connection
-	Users       []*User
+	Name     string // tenant.friendly_name, else the file's base name
+	Settings Settings
 	// SigningKeys are PEM-encoded RSA private keys; the first signs, the rest are published in
 	// the JWKS only (the "next" key of an Auth0 tenant, or a key being rotated out).
 	SigningKeys [][]byte
 	// Warnings are messages for the log: sections the emulator accepts but does not model.
 	Warnings []string
 
-	// The lookups, which the Add methods alone fill.
-	clientsByID       map[string]*Client
-	clientsByName     map[string]*Client
-	apisByID          map[string]*API
-	usersByID         map[string]*User
-	usersByName       map[string]*User // lower-cased email and username
-	rolesByName       map[string]*Role
-	connectionsByName map[string]*Connection
+	// mu guards the items and their lookups: a write holds it to swap one item, so a reader
+	// sees the tenant before or after the write.
+	mu          sync.RWMutex
+	clients     ordered[*Client]      // by client_id
+	apis        ordered[*API]         // by identifier
+	roles       ordered[*Role]        // by id
+	grants      ordered[*ClientGrant] // by id
+	connections ordered[*Connection]  // by name
+	users       ordered[*User]        // by user_id
+
+	clientsByName map[string]*Client
+	apisByID      map[string]*API         // by the Management API's id
+	usersByName   map[string]*User        // lower-cased email and username
+	rolesByName   map[string]*Role        //
+	grantsByPair  map[string]*ClientGrant // client_id and audience, grantPair
+	// management is the system API, which APIs does not list.
+	management *API
+	// clientsVersion counts the writes to applications, for what is derived from all of them.
+	clientsVersion atomic.Uint64
 
 	// origin is the line of the tenant file that defines an item's field ("" for the item), for
 	// messages about a conflict with it; set while Load runs, so a Management API's messages
@@ -97,19 +106,36 @@ type Tenant struct {
 	origin func(item any, field string) int
 }
 
-// newTenant is an empty tenant with its lookups.
+// newTenant is an empty tenant with the Management API.
 func newTenant(name string, settings Settings) *Tenant {
-	return &Tenant{
-		Name:              name,
-		Settings:          settings,
-		clientsByID:       map[string]*Client{},
-		clientsByName:     map[string]*Client{},
-		apisByID:          map[string]*API{},
-		usersByID:         map[string]*User{},
-		usersByName:       map[string]*User{},
-		rolesByName:       map[string]*Role{},
-		connectionsByName: map[string]*Connection{},
+	t := &Tenant{Name: name, Settings: settings}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.init()
+	return t
+}
+
+// init makes the lookups of a tenant that has none, so that a Tenant literal is an empty
+// tenant. Writers call it under the lock.
+func (t *Tenant) init() {
+	if t.management != nil {
+		return
 	}
+	t.clients = newOrdered[*Client]()
+	t.apis = newOrdered[*API]()
+	t.roles = newOrdered[*Role]()
+	t.grants = newOrdered[*ClientGrant]()
+	t.connections = newOrdered[*Connection]()
+	t.users = newOrdered[*User]()
+	t.clientsByName = map[string]*Client{}
+	t.apisByID = map[string]*API{}
+	t.usersByName = map[string]*User{}
+	t.rolesByName = map[string]*Role{}
+	t.grantsByPair = map[string]*ClientGrant{}
+	t.management = managementAPI()
+	t.prepareAPI(t.management, nil)
+	t.apis.add(t.management.Identifier, t.management)
+	t.apisByID[t.management.ID] = t.management
 }
 
 // Settings are tenant-wide switches: Auth0's tenant settings plus the few the emulator adds.
@@ -174,6 +200,9 @@ func (c *Client) AllowsGrant(grant string) bool { return slices.Contains(c.Grant
 
 // API is a resource server (`resourceServers:` item).
 type API struct {
+	// ID is the Management API's id of the resource server; PrepareAPI makes one from the
+	// identifier when none is given.
+	ID         string
 	Name       string
 	Identifier string
 	Scopes     []Scope
@@ -184,6 +213,8 @@ type API struct {
 	TokenLifetime       time.Duration // default 86400 s
 	TokenLifetimeForWeb time.Duration // implicit/hybrid flows; default 7200 s
 	AllowOfflineAccess  bool
+	// System marks the Management API every tenant has (is_system), which no write may change.
+	System bool
 }
 
 // PermissionsInToken reports whether tokens for this API carry a `permissions` claim.
@@ -210,6 +241,9 @@ type Permission struct {
 
 // Role is a `roles:` item.
 type Role struct {
+	// ID is the Management API's id ("rol_" and 16 characters); PrepareRole makes one from the
+	// name when none is given, so a tenant file's roles keep their ids across restarts.
+	ID          string
 	Name        string
 	Description string
 	Permissions []Permission
@@ -217,6 +251,9 @@ type Role struct {
 
 // ClientGrant authorises a client to get tokens for an API (`clientGrants:` item).
 type ClientGrant struct {
+	// ID is the Management API's id ("cgr_" and 16 characters); PrepareGrant makes one from the
+	// client and audience when none is given.
+	ID       string
 	ClientID string // resolved from client_id, which may name the client as the Deploy CLI does
 	Audience string
 	Scope    []string
@@ -245,9 +282,11 @@ type User struct {
 	Password      string
 	Blocked       bool
 	Connection    string // default: Username-Password-Authentication
-	// Roles are the tenant's roles; PrepareUser resolves a role given by name alone
-	// (&Role{Name: "Reader"}, as a tenant file or a request names it) to the tenant's.
-	Roles        []*Role
+	// Roles are the ids of the user's roles. A tenant file names its roles: PrepareUser takes a
+	// role's id or name and keeps the id. Tenant.RoleNames and Tenant.PermissionsFor resolve them
+	// when read, so that a change to a role reaches its users' next tokens, and a deleted role
+	// leaves them.
+	Roles        []string
 	Permissions  []Permission // direct permissions, besides those of the roles
 	AppMetadata  map[string]any
 	UserMetadata map[string]any
@@ -258,69 +297,61 @@ type User struct {
 	UpdatedAt time.Time
 }
 
-// RoleNames lists the user's role names in file order.
-func (u *User) RoleNames() []string {
-	names := make([]string, len(u.Roles))
-	for i, r := range u.Roles {
-		names[i] = r.Name
-	}
-	return names
-}
-
-// PermissionsFor returns the user's permissions on one API, from roles and direct grants,
-// sorted and without duplicates.
-func (u *User) PermissionsFor(api string) []string {
-	var out []string
-	add := func(ps []Permission) {
-		for _, p := range ps {
-			if p.API == api {
-				out = append(out, p.Name)
-			}
-		}
-	}
-	for _, r := range u.Roles {
-		add(r.Permissions)
-	}
-	add(u.Permissions)
-	slices.Sort(out)
-	return slices.Compact(out)
-}
-
 // AddAPI appends a resource server, which PrepareAPI has passed, and indexes it by identifier.
 // An identifier another API already holds stays that API's, as does every key below.
 func (t *Tenant) AddAPI(a *API) {
-	t.APIs = append(t.APIs, a)
-	indexBy(t.apisByID, a.Identifier, a)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.init()
+	t.apis.add(a.Identifier, a)
+	indexBy(t.apisByID, a.ID, a)
 }
 
 // AddClient appends an application, which PrepareClient has passed, and indexes it by client_id
 // and by name.
 func (t *Tenant) AddClient(c *Client) {
-	t.Clients = append(t.Clients, c)
-	indexBy(t.clientsByID, c.ClientID, c)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.init()
+	t.clients.add(c.ClientID, c)
 	indexBy(t.clientsByName, c.Name, c)
+	t.clientsVersion.Add(1)
 }
 
-// AddRole appends a role, which PrepareRole has passed, and indexes it by name.
+// AddRole appends a role, which PrepareRole has passed, and indexes it by id and by name.
 func (t *Tenant) AddRole(r *Role) {
-	t.Roles = append(t.Roles, r)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.init()
+	t.roles.add(r.ID, r)
 	indexBy(t.rolesByName, r.Name, r)
 }
 
-// AddGrant appends a client grant, which PrepareGrant has passed.
-func (t *Tenant) AddGrant(g *ClientGrant) { t.Grants = append(t.Grants, g) }
+// AddGrant appends a client grant, which PrepareGrant has passed, and indexes it by id and by
+// client and audience.
+func (t *Tenant) AddGrant(g *ClientGrant) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.init()
+	t.grants.add(g.ID, g)
+	indexBy(t.grantsByPair, grantPair(g.ClientID, g.Audience), g)
+}
 
 // AddConnection appends a connection and indexes it by name.
 func (t *Tenant) AddConnection(c *Connection) {
-	t.Connections = append(t.Connections, c)
-	indexBy(t.connectionsByName, c.Name, c)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.init()
+	t.connections.add(c.Name, c)
 }
 
 // AddUser appends a user, which PrepareUser has passed, and indexes it by user_id and by
 // lower-cased email and username.
 func (t *Tenant) AddUser(u *User) {
-	t.Users = append(t.Users, u)
-	indexBy(t.usersByID, u.UserID, u)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.init()
+	t.users.add(u.UserID, u)
 	indexBy(t.usersByName, strings.ToLower(u.Email), u)
 	indexBy(t.usersByName, strings.ToLower(u.Username), u)
 }
@@ -331,49 +362,147 @@ func indexBy[T any](m map[string]T, key string, item T) {
 	}
 }
 
+func grantPair(clientID, audience string) string { return clientID + "\x00" + audience }
+
 // Client looks an application up by client_id.
 func (t *Tenant) Client(id string) (*Client, bool) {
-	c, ok := t.clientsByID[id]
-	return c, ok
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.clients.get(id)
 }
 
 // API looks a resource server up by identifier (exact match).
 func (t *Tenant) API(identifier string) (*API, bool) {
-	a, ok := t.apisByID[identifier]
-	return a, ok
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.apis.get(identifier)
 }
 
 // User looks a user up by user_id.
 func (t *Tenant) User(id string) (*User, bool) {
-	u, ok := t.usersByID[id]
-	return u, ok
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.users.get(id)
 }
 
 // UserByLogin looks a user up by email or username, case-insensitively, as Auth0's database
 // connections do.
 func (t *Tenant) UserByLogin(login string) (*User, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	u, ok := t.usersByName[strings.ToLower(login)]
 	return u, ok
 }
 
 // Connection looks a connection up by name.
 func (t *Tenant) Connection(name string) (*Connection, bool) {
-	c, ok := t.connectionsByName[name]
-	return c, ok
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.connections.get(name)
 }
 
 // Role looks a role up by name.
 func (t *Tenant) Role(name string) (*Role, bool) {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	r, ok := t.rolesByName[name]
 	return r, ok
 }
 
 // Grant returns the client grant of a client for an audience.
 func (t *Tenant) Grant(clientID, audience string) (*ClientGrant, bool) {
-	for _, g := range t.Grants {
-		if g.ClientID == clientID && g.Audience == audience {
-			return g, true
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	g, ok := t.grantsByPair[grantPair(clientID, audience)]
+	return g, ok
+}
+
+// The listings: each a consistent snapshot, in the order the items were added.
+
+// Clients lists the applications.
+func (t *Tenant) Clients() []*Client { return list(t, &t.clients) }
+
+// APIs lists the resource servers the tenant defines: all but the Management API.
+func (t *Tenant) APIs() []*API {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.definedAPIs()
+}
+
+func (t *Tenant) definedAPIs() []*API {
+	apis := t.apis.all()
+	return slices.DeleteFunc(apis, func(a *API) bool { return a.System })
+}
+
+// Roles lists the roles.
+func (t *Tenant) Roles() []*Role { return list(t, &t.roles) }
+
+// Grants lists the client grants.
+func (t *Tenant) Grants() []*ClientGrant { return list(t, &t.grants) }
+
+// Connections lists the connections.
+func (t *Tenant) Connections() []*Connection { return list(t, &t.connections) }
+
+// Users lists the users.
+func (t *Tenant) Users() []*User { return list(t, &t.users) }
+
+// FirstUsers lists the first n users, at a cost that does not grow with the tenant.
+func (t *Tenant) FirstUsers(n int) []*User {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.users.first(max(n, 0))
+}
+
+// UserCount is the number of users.
+func (t *Tenant) UserCount() int {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.users.len()
+}
+
+// ClientsVersion changes whenever an application is added, changed or removed, so that what is
+// derived from all of them (the origins CORS allows) is derived again only then.
+func (t *Tenant) ClientsVersion() uint64 { return t.clientsVersion.Load() }
+
+func list[T any](t *Tenant, o *ordered[T]) []T {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return o.all()
+}
+
+// RoleNames lists the names of the user's roles, in the order they were assigned; a role since
+// deleted is left out.
+func (t *Tenant) RoleNames(u *User) []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	names := make([]string, 0, len(u.Roles))
+	for _, id := range u.Roles {
+		if r, ok := t.roles.get(id); ok {
+			names = append(names, r.Name)
 		}
 	}
-	return nil, false
+	return names
+}
+
+// PermissionsFor returns the user's permissions on one API, from the roles the tenant has now and
+// direct grants, sorted and without duplicates.
+func (t *Tenant) PermissionsFor(u *User, api string) []string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	var out []string
+	add := func(ps []Permission) {
+		for _, p := range ps {
+			if p.API == api {
+				out = append(out, p.Name)
+			}
+		}
+	}
+	for _, id := range u.Roles {
+		if r, ok := t.roles.get(id); ok {
+			add(r.Permissions)
+		}
+	}
+	add(u.Permissions)
+	slices.Sort(out)
+	return slices.Compact(out)
 }

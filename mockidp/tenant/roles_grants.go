@@ -74,10 +74,19 @@ func (l *loader) grant(f field) {
 // PrepareRole checks a role, the uniqueness of its name and the permissions it grants against
 // the tenant.
 func (t *Tenant) PrepareRole(r *Role) FieldErrors {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.prepareRole(r, nil)
+}
+
+// prepareRole is PrepareRole for a role that is to replace old (nil for a new one).
+func (t *Tenant) prepareRole(r, old *Role) FieldErrors {
 	var errs FieldErrors
 	if errs.key("name", r.Name, "the role's name, unique in the tenant (users refer to it)") {
-		if other, dup := t.rolesByName[r.Name]; dup && other != r {
-			errs.add("name", "duplicate role name %q%s", r.Name, t.firstAt(other, "name"))
+		if other, dup := t.rolesByName[r.Name]; dup && other != r && other != old {
+			errs.conflict("name", "duplicate role name %q%s", r.Name, t.firstAt(other, "name"))
+		} else if r.ID == "" {
+			r.ID = derivedID("rol_", r.Name, 16)
 		}
 	}
 	t.checkPermissions(&errs, r.Permissions)
@@ -97,7 +106,7 @@ func (t *Tenant) checkPermissions(errs *FieldErrors, ps []Permission) {
 		if p.Name == "" || p.API == "" {
 			continue
 		}
-		a, ok := t.API(p.API)
+		a, ok := t.apis.get(p.API)
 		switch {
 		case !ok:
 			errs.add(api, "no API has the identifier %q; APIs: %s", p.API, t.apiList())
@@ -111,6 +120,13 @@ func (t *Tenant) checkPermissions(errs *FieldErrors, ps []Permission) {
 // name) and checks its audience and scope against the tenant: the API must exist and define every
 // permission, and the client may have one grant per API.
 func (t *Tenant) PrepareGrant(g *ClientGrant) FieldErrors {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.prepareGrant(g, nil)
+}
+
+// prepareGrant is PrepareGrant for a grant that is to replace old (nil for a new one).
+func (t *Tenant) prepareGrant(g, old *ClientGrant) FieldErrors {
 	var errs FieldErrors
 	if g.ClientID == "" {
 		errs.require("client_id", "the client_id or the name of a client")
@@ -119,7 +135,7 @@ func (t *Tenant) PrepareGrant(g *ClientGrant) FieldErrors {
 	} else {
 		errs.add("client_id", "no client has the client_id or name %q; clients: %s", g.ClientID, t.clientList())
 	}
-	a, ok := t.API(g.Audience)
+	a, ok := t.apis.get(g.Audience)
 	switch {
 	case g.Audience == "":
 		errs.require("audience", "the identifier of an API in resourceServers")
@@ -137,14 +153,16 @@ func (t *Tenant) PrepareGrant(g *ClientGrant) FieldErrors {
 	if errs.on("client_id") || errs.on("audience") {
 		return errs
 	}
-	if other, dup := t.Grant(g.ClientID, g.Audience); dup && other != g {
-		errs.add("", "duplicate grant: client %q already has a grant for %q", g.ClientID, g.Audience)
+	if other, dup := t.grantsByPair[grantPair(g.ClientID, g.Audience)]; dup && other != g && other != old {
+		errs.conflict("", "duplicate grant: client %q already has a grant for %q", g.ClientID, g.Audience)
+	} else if g.ID == "" {
+		g.ID = derivedID("cgr_", grantPair(g.ClientID, g.Audience), 16)
 	}
 	return errs
 }
 
 func (t *Tenant) clientByIDOrName(s string) (*Client, bool) {
-	if c, ok := t.clientsByID[s]; ok {
+	if c, ok := t.clients.get(s); ok {
 		return c, true
 	}
 	c, ok := t.clientsByName[s]

@@ -1,7 +1,10 @@
 package tenant
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -17,6 +20,8 @@ type FieldError struct {
 	// missing marks a field left without a value; Msg is then "required: " and what it needs,
 	// which the loader words "must not be empty" when the file gives an empty value.
 	missing bool
+	// conflict marks a value another item of the tenant holds.
+	conflict bool
 }
 
 func (e FieldError) Error() string {
@@ -50,6 +55,17 @@ func (es FieldErrors) on(field string) bool {
 
 func (es *FieldErrors) add(field, format string, args ...any) {
 	*es = append(*es, FieldError{Field: field, Msg: fmt.Sprintf(format, args...)})
+}
+
+// conflict reports a field whose value another item already holds.
+func (es *FieldErrors) conflict(field, format string, args ...any) {
+	*es = append(*es, FieldError{Field: field, Msg: fmt.Sprintf(format, args...), conflict: true})
+}
+
+// Conflict reports whether a problem is a value another item holds (a duplicate name, id or
+// email), which a Management API answers with 409 rather than 400.
+func (es FieldErrors) Conflict() bool {
+	return slices.ContainsFunc(es, func(e FieldError) bool { return e.conflict })
 }
 
 // require reports a field left without a value, saying what it should hold.
@@ -106,19 +122,22 @@ func (t *Tenant) line(item any, field string) int {
 	return t.origin(item, field)
 }
 
-// The lists of what a tenant defines, for messages that name a missing item.
+// The lists of what a tenant defines, for messages that name a missing item. Like every rule,
+// they read the tenant under its lock, which the caller holds.
 func (t *Tenant) apiList() string {
-	return listOf(t.APIs, func(a *API) string { return a.Identifier })
+	return listOf(t.definedAPIs(), func(a *API) string { return a.Identifier })
 }
 
 func (t *Tenant) clientList() string {
-	return listOf(t.Clients, func(c *Client) string { return fmt.Sprintf("%s (%s)", c.ClientID, c.Name) })
+	return listOf(t.clients.all(), func(c *Client) string { return fmt.Sprintf("%s (%s)", c.ClientID, c.Name) })
 }
 
-func (t *Tenant) roleList() string { return listOf(t.Roles, func(r *Role) string { return r.Name }) }
+func (t *Tenant) roleList() string {
+	return listOf(t.roles.all(), func(r *Role) string { return r.Name })
+}
 
 func (t *Tenant) connectionList() string {
-	return listOf(t.Connections, func(c *Connection) string { return c.Name })
+	return listOf(t.connections.all(), func(c *Connection) string { return c.Name })
 }
 
 func scopeList(a *API) string { return listOf(a.Scopes, func(s Scope) string { return s.Value }) }
@@ -132,4 +151,11 @@ func listOf[T any](items []T, name func(T) string) string {
 		names[i] = name(item)
 	}
 	return strings.Join(names, ", ")
+}
+
+// derivedID is an id made from what identifies an item in a tenant file (a role's name, an API's
+// identifier), so that the item keeps its id from one load of the file to the next.
+func derivedID(prefix, from string, n int) string {
+	sum := sha256.Sum256([]byte(from))
+	return prefix + hex.EncodeToString(sum[:])[:n]
 }

@@ -38,7 +38,7 @@ func problems(errs tenant.FieldErrors) []string {
 func TestPrepareUser(t *testing.T) {
 	t.Run("defaults, then the tenant finds the user", func(t *testing.T) {
 		tn := demoTenant(t)
-		u := &tenant.User{Email: "Carol.Jones@example.com", Password: "p", Roles: []*tenant.Role{{Name: "Reader"}}}
+		u := &tenant.User{Email: "Carol.Jones@example.com", Password: "p", Roles: []string{"Reader"}}
 		require.Empty(t, tn.PrepareUser(u))
 		assert.Equal(t, "auth0|Carol.Jones", u.UserID)
 		assert.Equal(t, "Carol.Jones@example.com", u.Name)
@@ -49,8 +49,8 @@ func TestPrepareUser(t *testing.T) {
 		assert.Equal(t, fixedTime, u.UpdatedAt)
 		reader, _ := tn.Role("Reader")
 		require.Len(t, u.Roles, 1)
-		assert.Same(t, reader, u.Roles[0], "a role named alone becomes the tenant's")
-		assert.Equal(t, []string{"read:protected"}, u.PermissionsFor(demoAPI))
+		assert.Equal(t, reader.ID, u.Roles[0], "a role named alone becomes the tenant's id")
+		assert.Equal(t, []string{"read:protected"}, tn.PermissionsFor(u, demoAPI))
 
 		tn.AddUser(u)
 		got, ok := tn.User("auth0|Carol.Jones")
@@ -102,7 +102,7 @@ func TestPrepareUser(t *testing.T) {
 				`picture: "/me.png" must be an absolute URL with a scheme and a host, like https://app.example.com/callback (or a data:image/ URI)`,
 				`phone_number: "555" must be in E.164 form: +, country code and number, digits only, like +14155550100`,
 			}},
-		{"roles", tenant.User{Email: "new@example.com", Password: "p", Roles: []*tenant.Role{{Name: "Reader"}, {Name: "Admin"}, {Name: "Reader"}}},
+		{"roles", tenant.User{Email: "new@example.com", Password: "p", Roles: []string{"Reader", "Admin", "Reader"}},
 			[]string{`roles[1]: no role is named "Admin"; roles: Reader`, `roles[2]: role "Reader" is listed twice`}},
 		{"permissions", tenant.User{Email: "new@example.com", Password: "p", Permissions: []tenant.Permission{
 			{Name: "read:protected", API: "https://nope.example.com"}, {Name: "write:protected", API: demoAPI}, {API: demoAPI}}},
@@ -227,7 +227,7 @@ func TestPrepareAPI(t *testing.T) {
 		tn := demoTenant(t)
 		a := &tenant.API{Identifier: "https://new.example.com", TokenLifetime: time.Hour}
 		require.Empty(t, tn.PrepareAPI(a))
-		assert.Equal(t, &tenant.API{Name: "https://new.example.com", Identifier: "https://new.example.com",
+		assert.Equal(t, &tenant.API{ID: "ab7b7044439d14476590c0fa", Name: "https://new.example.com", Identifier: "https://new.example.com",
 			TokenDialect: tenant.DialectAccessToken, TokenLifetime: time.Hour, TokenLifetimeForWeb: time.Hour}, a)
 		tn.AddAPI(a)
 		got, ok := tn.API("https://new.example.com")

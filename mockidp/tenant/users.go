@@ -59,11 +59,7 @@ func (l *loader) user(f field) {
 		case "connection":
 			l.str(g, &u.Connection)
 		case "roles":
-			var names []string
-			l.stringList(g, "role names", &names)
-			for _, name := range names {
-				u.Roles = append(u.Roles, &Role{Name: name})
-			}
+			l.stringList(g, "role names", &u.Roles)
 		case "permissions":
 			u.Permissions = l.permissions(g)
 		case "app_metadata":
@@ -120,8 +116,15 @@ func (l *loader) timestamp(f field, dst *time.Time) {
 // auth0| prefix, name, nickname, picture, connection, created_at and updated_at) and checks it
 // against the tenant: unique user_id, email and username; roles, connection and the APIs of its
 // permissions defined; custom claim names allowed. It resolves roles given by name to the
-// tenant's.
+// tenant's ids.
 func (t *Tenant) PrepareUser(u *User) FieldErrors {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.prepareUser(u, nil)
+}
+
+// prepareUser is PrepareUser for a user that is to replace old (nil for a new one).
+func (t *Tenant) prepareUser(u, old *User) FieldErrors {
 	var errs FieldErrors
 	if u.Email != "" {
 		if msg := checkEmail(u.Email); msg != "" {
@@ -161,7 +164,7 @@ func (t *Tenant) PrepareUser(u *User) FieldErrors {
 		errs.require("email", "an email or a username, for the user to log in with")
 		return errs
 	}
-	t.prepareUserID(&errs, u)
+	t.prepareUserID(&errs, u, old)
 	if u.Name == "" {
 		u.Name = login
 	}
@@ -177,7 +180,7 @@ func (t *Tenant) PrepareUser(u *User) FieldErrors {
 	if u.UpdatedAt.IsZero() {
 		u.UpdatedAt = defaultTimestamp
 	}
-	if _, ok := t.Connection(cmp.Or(u.Connection, DefaultConnection)); !ok {
+	if _, ok := t.connections.get(cmp.Or(u.Connection, DefaultConnection)); !ok {
 		if u.Connection == "" {
 			errs.add("connection", "users without a connection are in %s, which this tenant does not define; set connection to one of: %s",
 				DefaultConnection, t.connectionList())
@@ -187,8 +190,8 @@ func (t *Tenant) PrepareUser(u *User) FieldErrors {
 	}
 	u.Connection = cmp.Or(u.Connection, DefaultConnection)
 	for _, k := range []struct{ field, value string }{{"email", u.Email}, {"username", u.Username}} {
-		if other, dup := t.usersByName[strings.ToLower(k.value)]; k.value != "" && dup && other != u {
-			errs.add(k.field, "%q is already the email or username of %s (compared ignoring case)", k.value, t.theUser(other))
+		if other, dup := t.usersByName[strings.ToLower(k.value)]; k.value != "" && dup && other != u && other != old {
+			errs.conflict(k.field, "%q is already the email or username of %s (compared ignoring case)", k.value, t.theUser(other))
 		}
 	}
 	return errs
@@ -196,7 +199,7 @@ func (t *Tenant) PrepareUser(u *User) FieldErrors {
 
 // prepareUserID sets u.UserID: user_id with Auth0's "auth0|" prefix added when it has no
 // provider, or made from the email's local part (else the username) when none is given.
-func (t *Tenant) prepareUserID(errs *FieldErrors, u *User) {
+func (t *Tenant) prepareUserID(errs *FieldErrors, u, old *User) {
 	given := u.UserID != ""
 	source, from := "email", u.Email
 	switch {
@@ -215,30 +218,33 @@ func (t *Tenant) prepareUserID(errs *FieldErrors, u *User) {
 		errs.add("user_id", "%q must be provider|id, like auth0|alice, or an id alone (auth0| is added)", u.UserID)
 		return
 	}
-	other, dup := t.usersByID[u.UserID]
+	other, dup := t.users.get(u.UserID)
 	switch {
-	case !dup || other == u:
+	case !dup || other == u || other == old:
 	case given:
-		errs.add("user_id", "duplicate user_id %q%s", u.UserID, t.firstAt(other, ""))
+		errs.conflict("user_id", "duplicate user_id %q%s", u.UserID, t.firstAt(other, ""))
 	default:
-		errs.add(source, "user_id %q, made from the %s %q, is already taken by %s; set user_id", u.UserID, source, from, t.theUser(other))
+		errs.conflict(source, "user_id %q, made from the %s %q, is already taken by %s; set user_id", u.UserID, source, from, t.theUser(other))
 	}
 }
 
-// resolveRoles replaces the user's roles by the tenant's of the same names.
+// resolveRoles replaces each of the user's roles, given by id or by name, by its id.
 func (t *Tenant) resolveRoles(errs *FieldErrors, u *User) {
-	var roles []*Role
-	for i, named := range u.Roles {
+	var ids []string
+	for i, given := range u.Roles {
 		field := fmt.Sprintf("roles[%d]", i)
-		r, ok := t.Role(named.Name)
+		r, ok := t.roles.get(given)
+		if !ok {
+			r, ok = t.rolesByName[given]
+		}
 		switch {
 		case !ok:
-			errs.add(field, "no role is named %q; roles: %s", named.Name, t.roleList())
-		case slices.Contains(roles, r):
-			errs.add(field, "role %q is listed twice", named.Name)
+			errs.add(field, "no role is named %q; roles: %s", given, t.roleList())
+		case slices.Contains(ids, r.ID):
+			errs.add(field, "role %q is listed twice", r.Name)
 		default:
-			roles = append(roles, r)
+			ids = append(ids, r.ID)
 		}
 	}
-	u.Roles = roles
+	u.Roles = ids
 }
