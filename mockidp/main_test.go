@@ -210,7 +210,7 @@ func TestServe(t *testing.T) {
 	s := startServe(t, envMap("MOCKIDP_ADDR", addr, "MOCKIDP_ISSUER", "http://env.example/"), "--issuer", issuer)
 	assert.Equal(t, addr, s.addr)
 	banner := strings.Join(s.banner, "\n")
-	assert.Contains(t, banner, `mockidp ready: tenant "Tenantless Demo" (3 users, 3 applications, 1 API)`)
+	assert.Contains(t, banner, `mockidp ready: tenant "Tenantless Demo" (3 users, 4 applications, 1 API)`)
 	assert.Contains(t, banner, "issuer     "+issuer)
 	assert.Contains(t, banner, "curl -s "+issuer+"oauth/token -d grant_type=client_credentials --data-urlencode client_id=demo-m2m --data-urlencode client_secret=demo-m2m-secret --data-urlencode audience=https://api.example.com")
 
@@ -283,7 +283,7 @@ func TestCheck(t *testing.T) {
 	t.Run("embedded default", func(t *testing.T) {
 		code, stdout, _ := runCmd(t, envMap(), "check")
 		assert.Equal(t, 0, code)
-		assert.Equal(t, "embedded tenant.yaml: tenant \"Tenantless Demo\" is valid: 3 users, 3 applications, 1 API, 1 role, 1 client grant\n", stdout)
+		assert.Equal(t, "embedded tenant.yaml: tenant \"Tenantless Demo\" is valid: 3 users, 4 applications, 1 API, 1 role, 2 client grants\n", stdout)
 	})
 	t.Run("QA tenant with warnings", func(t *testing.T) {
 		code, stdout, stderr := runCmd(t, envMap(), "check", "--tenant", filepath.Join("..", "fixtures", "qa-tenant.yaml"))

@@ -3,6 +3,8 @@ package idp
 import (
 	"net/http"
 	"strings"
+
+	"github.com/tenantless/tenantless/mockidp/mgmt"
 )
 
 // routes registers every endpoint, at Auth0's paths from the origin root (auth0-spa-js's worker
@@ -21,6 +23,7 @@ func (s *Server) routes() {
 		rt.api("POST "+e.path, e.handler())
 	}
 	rt.handle("GET /healthz", handleHealth)
+	rt.mux.Handle(mgmt.Prefix, s.mgmt)
 
 	// Browser-facing: pages and redirects, whose errors s.browser writes.
 	rt.handle("GET /authorize", s.browser(s.authorize))

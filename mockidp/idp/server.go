@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantless/tenantless/mockidp/mgmt"
 	"github.com/tenantless/tenantless/mockidp/signing"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
@@ -59,6 +60,7 @@ type Server struct {
 	codeTTL   time.Duration
 	maxBody   int64
 	store     *store
+	mgmt      *mgmt.Handler
 	mux       *http.ServeMux
 }
 
@@ -113,6 +115,9 @@ func New(cfg Config) (*Server, error) {
 		sessions: orDefault(cfg.MaxSessions, DefaultMaxSessions),
 		tokens:   orDefault(cfg.MaxTokens, DefaultMaxTokens),
 	})
+	if s.mgmt, err = s.management(); err != nil {
+		return nil, err
+	}
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s, nil

@@ -87,6 +87,16 @@ func TestLoadDefaultTenant(t *testing.T) {
 				RefreshToken:            rotating,
 			},
 			{
+				Name:                    "Demo Management",
+				ClientID:                "demo-mgmt",
+				ClientSecret:            "demo-mgmt-secret",
+				AppType:                 tenant.AppNonInteractive,
+				TokenEndpointAuthMethod: tenant.AuthPost,
+				GrantTypes:              []string{tenant.GrantClientCredentials},
+				IDTokenLifetime:         36000 * time.Second,
+				RefreshToken:            rotating,
+			},
+			{
 				Name:                    "Demo Web",
 				ClientID:                "demo-web",
 				ClientSecret:            "demo-web-secret",
@@ -115,7 +125,12 @@ func TestLoadDefaultTenant(t *testing.T) {
 	})
 
 	t.Run("grants", func(t *testing.T) {
-		assert.Equal(t, []*tenant.ClientGrant{{ID: "cgr_b4076287d1d9b5e3", ClientID: "demo-m2m", Audience: api, Scope: []string{"read:protected"}}}, tn.Grants())
+		grants := tn.Grants()
+		require.Len(t, grants, 2)
+		assert.Equal(t, &tenant.ClientGrant{ID: "cgr_b4076287d1d9b5e3", ClientID: "demo-m2m", Audience: api, Scope: []string{"read:protected"}}, grants[0])
+		assert.Equal(t, "demo-mgmt", grants[1].ClientID)
+		assert.Equal(t, tenant.ManagementAudience, grants[1].Audience, "until the tenant is served")
+		assert.Equal(t, tenant.ManagementScopes, grants[1].Scope, "every scope the emulator serves")
 		g, ok := tn.Grant("demo-m2m", api)
 		require.True(t, ok)
 		assert.Same(t, tn.Grants()[0], g)

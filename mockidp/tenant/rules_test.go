@@ -321,7 +321,7 @@ func TestPrepareGrant(t *testing.T) {
 			"scope: required: a list of permissions the API defines (may be empty)",
 		}},
 		{"unknown client and API", tenant.ClientGrant{ClientID: "nobody", Audience: "https://nope.example.com", Scope: []string{}}, []string{
-			`client_id: no client has the client_id or name "nobody"; clients: demo-spa (Demo SPA), demo-m2m (Demo M2M), demo-web (Demo Web)`,
+			`client_id: no client has the client_id or name "nobody"; clients: demo-spa (Demo SPA), demo-m2m (Demo M2M), demo-mgmt (Demo Management), demo-web (Demo Web)`,
 			`audience: no API has the identifier "https://nope.example.com"; APIs: https://api.example.com`,
 		}},
 		{"a scope the API lacks", tenant.ClientGrant{ClientID: "demo-web", Audience: demoAPI, Scope: []string{"read:protected", "admin"}},
