@@ -2,9 +2,11 @@ package mgmt_test
 
 import (
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -122,3 +124,27 @@ func serve(t *testing.T, e *env, r *http.Request) *httptest.ResponseRecorder {
 }
 
 func urlEncode(s string) string { return url.QueryEscape(s) }
+
+// hiddenInputs are the hidden fields of the login page's form.
+func hiddenInputs(t *testing.T, page string) url.Values {
+	t.Helper()
+	out := url.Values{}
+	for _, m := range hiddenInput.FindAllStringSubmatch(page, -1) {
+		out.Set(html.UnescapeString(m[1]), html.UnescapeString(m[2]))
+	}
+	require.NotEmpty(t, out, "no hidden inputs on the login page")
+	return out
+}
+
+var hiddenInput = regexp.MustCompile(`<input type="hidden" name="([^"]*)" value="([^"]*)"`)
+
+// postFormRequest turns r into the login form's POST from the page itself, with its cookies.
+func postFormRequest(r *http.Request, form url.Values, cookies []*http.Cookie) *http.Request {
+	p := httptest.NewRequest(http.MethodPost, r.URL.RequestURI(), strings.NewReader(form.Encode()))
+	p.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	p.Header.Set("Sec-Fetch-Site", "same-origin")
+	for _, c := range cookies {
+		p.AddCookie(c)
+	}
+	return p
+}

@@ -34,6 +34,11 @@ func (h *Handler) routes() {
 	h.handle("GET /roles/{id}/users", tenant.ScopeReadRoleMembers, h.roleUsers)
 	h.handle("POST /roles/{id}/users", tenant.ScopeCreateRoleMembers, h.assignRoleUsers)
 
+	h.handle("GET /user-blocks", tenant.ScopeReadUsers, h.getBlocks)
+	h.handle("DELETE /user-blocks", tenant.ScopeUpdateUsers, h.deleteBlocks)
+	h.handle("GET /user-blocks/{id}", tenant.ScopeReadUsers, h.getUserBlocks)
+	h.handle("DELETE /user-blocks/{id}", tenant.ScopeUpdateUsers, h.deleteUserBlocks)
+
 	h.mux.HandleFunc(Prefix, h.notServed)
 }
 
