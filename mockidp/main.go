@@ -151,21 +151,26 @@ func (ts tenantSource) load() (*tenant.Tenant, error) {
 	if ts.path == "" {
 		return tenant.Load(fixtures.FS, fixtures.DefaultTenant)
 	}
-	base := filepath.Base(ts.path)
-	t, err := tenant.Load(os.DirFS(filepath.Dir(ts.path)), base)
-	var errs tenant.Errors
-	if errors.As(err, &errs) {
-		for _, e := range errs {
-			if e.File == base {
-				e.File = ts.path
-			}
-		}
-		return nil, errs
-	}
+	t, err := tenant.Load(os.DirFS(filepath.Dir(ts.path)), filepath.Base(ts.path))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ts, err)
+		return nil, ts.locate(err)
 	}
 	return t, nil
+}
+
+// locate names the files of a tenant's problems as given on the command line: the tenant file,
+// and its Actions' code files beside it. Other errors are prefixed with the source.
+func (ts tenantSource) locate(err error) error {
+	var errs tenant.Errors
+	if !errors.As(err, &errs) {
+		return fmt.Errorf("%s: %w", ts, err)
+	}
+	if ts.path != "" {
+		for _, e := range errs {
+			e.File = filepath.Join(filepath.Dir(ts.path), filepath.FromSlash(e.File))
+		}
+	}
+	return errs
 }
 
 // emulator is what serve and token share: the idp.Server and where its tenant came from.

@@ -281,8 +281,8 @@ func TestCheck(t *testing.T) {
 	t.Run("QA tenant with warnings", func(t *testing.T) {
 		code, stdout, stderr := runCmd(t, envMap(), "check", "--tenant", filepath.Join("..", "fixtures", "qa-tenant.yaml"))
 		assert.Equal(t, 0, code)
-		assert.Contains(t, stdout, `tenant "Tenantless QA" is valid: 3 users, 3 applications, 2 APIs, 3 roles, 2 client grants`)
-		assert.Contains(t, stderr, "warning: qa-tenant.yaml: sections not modelled, ignored: actions, pages")
+		assert.Contains(t, stdout, `tenant "Tenantless QA" is valid: 4 users, 3 applications, 2 APIs, 3 roles, 2 client grants, 5 actions`)
+		assert.Contains(t, stderr, "warning: qa-tenant.yaml: sections not modelled, ignored: pages")
 	})
 	t.Run("errors, one per line, from the environment's file", func(t *testing.T) {
 		code, stdout, stderr := runCmd(t, envMap("MOCKIDP_TENANT", bad), "check")
@@ -293,6 +293,34 @@ func TestCheck(t *testing.T) {
 		assert.True(t, strings.HasPrefix(lines[0], bad+":2:5: clients[0].client_id: required"), lines[0])
 		assert.True(t, strings.HasPrefix(lines[1], bad+":3:15: clients[0].app_type: "), lines[1])
 		assert.True(t, strings.HasPrefix(lines[2], bad+":4:17: clients[0].callbacks[0]: "), lines[2])
+	})
+	t.Run("problems in the Actions' code files, at their paths", func(t *testing.T) {
+		export := filepath.Join(dir, "export")
+		require.NoError(t, os.MkdirAll(filepath.Join(export, "actions", "roles"), 0o755))
+		require.NoError(t, os.MkdirAll(filepath.Join(export, "actions", "plan"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(export, "actions", "roles", "code.js"),
+			[]byte("exports.onExecutePostLogin = async (event, api) => {\n  api.idToken.setCustomClaim('x' 1);\n};\n"), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(export, "tenant.yaml"), []byte(strings.Join([]string{
+			"actions:",
+			"  - name: roles",
+			"    code: ./actions/roles/code.js",
+			"    supported_triggers: [{id: post-login, version: v3}]",
+			"  - name: plan",
+			"    code: ./actions/plan/code.js",
+			"    supported_triggers: [{id: post-login, version: v3}]",
+			"triggers:",
+			"  post-login:",
+			"    - action_name: roles",
+		}, "\n")+"\n"), 0o644))
+		code, stdout, stderr := runCmd(t, envMap(), "check", "--tenant", filepath.Join(export, "tenant.yaml"))
+		assert.Equal(t, 1, code)
+		assert.Empty(t, stdout)
+		assert.Equal(t, filepath.Join(export, "tenant.yaml")+":6:11: actions[1].code: no file actions/plan/code.js: the code file is read relative to the tenant file\n", stderr)
+
+		require.NoError(t, os.WriteFile(filepath.Join(export, "actions", "plan", "code.js"), []byte("exports.onExecutePostLogin = async () => {};\n"), 0o644))
+		code, _, stderr = runCmd(t, envMap(), "check", "--tenant", filepath.Join(export, "tenant.yaml"))
+		assert.Equal(t, 1, code)
+		assert.Equal(t, filepath.Join(export, "actions", "roles", "code.js")+`:2:34: action "roles": SyntaxError: Unexpected number`+"\n", stderr)
 	})
 	t.Run("missing file", func(t *testing.T) {
 		code, _, stderr := runCmd(t, envMap(), "check", "--tenant", filepath.Join(dir, "none.yaml"))

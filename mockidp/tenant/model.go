@@ -76,10 +76,14 @@ type Tenant struct {
 	Grants      []*ClientGrant
 	Connections []*Connection
 	Users       []*User
+	Actions     []*Action
+	// Bindings are the Actions bound to each trigger the emulator runs, in the order they run.
+	Bindings map[string][]Binding
 	// SigningKeys are PEM-encoded RSA private keys; the first signs, the rest are published in
 	// the JWKS only (the "next" key of an Auth0 tenant, or a key being rotated out).
 	SigningKeys [][]byte
-	// Warnings are messages for the log: sections the emulator accepts but does not model.
+	// Warnings are messages for the log: sections the emulator accepts but does not model,
+	// Actions that will not run, secrets without a value.
 	Warnings []string
 
 	// The lookups, which the Add methods alone fill.
@@ -90,6 +94,7 @@ type Tenant struct {
 	usersByName       map[string]*User // lower-cased email and username
 	rolesByName       map[string]*Role
 	connectionsByName map[string]*Connection
+	actionsByName     map[string]*Action
 
 	// origin is the line of the tenant file that defines an item's field ("" for the item), for
 	// messages about a conflict with it; set while Load runs, so a Management API's messages
@@ -109,6 +114,8 @@ func newTenant(name string, settings Settings) *Tenant {
 		usersByName:       map[string]*User{},
 		rolesByName:       map[string]*Role{},
 		connectionsByName: map[string]*Connection{},
+		actionsByName:     map[string]*Action{},
+		Bindings:          map[string][]Binding{},
 	}
 }
 
@@ -150,6 +157,8 @@ type Client struct {
 	// IDTokenLifetime is jwt_configuration.lifetime_in_seconds (Auth0 default 36000 s).
 	IDTokenLifetime time.Duration
 	RefreshToken    RefreshTokenPolicy
+	// Metadata is client_metadata, which Actions read as event.client.metadata.
+	Metadata map[string]string
 }
 
 // RefreshTokenPolicy is a client's `refresh_token` object.
