@@ -188,6 +188,9 @@ func newEmulator(issuer string, src tenantSource, logger *slog.Logger) (*emulato
 	if ce, ok := errors.AsType[*idp.ConfigError](err); ok && ce.Field == "Issuer" {
 		return nil, fmt.Errorf("--issuer (MOCKIDP_ISSUER): %s", ce.Problem)
 	}
+	if errs, ok := errors.AsType[tenant.Errors](err); ok {
+		return nil, src.locate(errs)
+	}
 	if err != nil {
 		return nil, err
 	}

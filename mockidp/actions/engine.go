@@ -121,6 +121,10 @@ func New(cfg Config) (*Engine, error) {
 	return e, nil
 }
 
+// Bound reports whether any Action is bound to the trigger, so that a caller can skip building
+// an event nothing reads.
+func (e *Engine) Bound(t Trigger) bool { return len(e.triggers[t]) > 0 }
+
 // Result is what a trigger's Actions asked for, for the caller to apply.
 type Result struct {
 	// IDTokenClaims and AccessTokenClaims are the custom claims to add, as JSON values

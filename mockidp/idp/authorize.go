@@ -63,6 +63,8 @@ type authRequest struct {
 	PromptNone   bool
 	PromptLogin  bool
 	LoginHint    string
+	// Query is the request's, for the post-login Actions' event.request.query.
+	Query url.Values
 
 	// Set when the request waits for a login.
 	ID      string
@@ -88,11 +90,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
 	if e := s.validateAuthorize(q, req); e != nil {
 		return req.fail(e)
 	}
+	req.Query = q
 
 	sess := s.currentSession(r)
 	user, why := s.sessionUser(req, sess)
 	if user != nil {
-		return s.completeAuthorization(w, r, req, user, sess)
+		return s.completeAuthorization(w, r, req, user, sess, false)
 	}
 	// A silent request never renders a page: the login page forbids framing, so a hidden
 	// iframe would hang until auth0-spa-js's 60 s timeout (auth0/auth0-react#783).
@@ -317,10 +320,22 @@ func isChallenge(s string) bool {
 	return true
 }
 
-// completeAuthorization issues a code for a logged-in user and answers in the response mode.
-func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User, sess *session) error {
+// completeAuthorization runs the post-login Actions, issues a code for a logged-in user and
+// answers in the response mode. A login the Actions refuse goes back to the application as
+// access_denied, as Auth0 sends it to the callback URL
+// (https://community.auth0.com/t/action-error-is-not-displayed-in-the-universal-login-page/94195),
+// and the session a fresh login opened (fresh) ends with it.
+func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User, sess *session, fresh bool) error {
 	if user.Blocked {
 		return req.fail(newError(http.StatusUnauthorized, "access_denied", "user is blocked"))
+	}
+	out, e := s.postLogin(login{r: r, client: req.Client, user: user, api: req.API, scope: req.Scope,
+		protocol: protocolCode, sessionID: sess.ID, authTime: sess.AuthTime, query: req.Query, req: req})
+	if e != nil {
+		if fresh {
+			s.store.endSession(sess.ID, false)
+		}
+		return req.fail(e)
 	}
 	code := randomString(32)
 	audience := ""
@@ -340,6 +355,7 @@ func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, r
 		MaxAge:      req.HasMaxAge,
 		Expires:     s.now().Add(s.codeTTL),
 		Grant:       randomString(16),
+		Actions:     out,
 	})
 	s.authorizeRespond(w, r, req, authResponse{Code: code, State: req.State})
 	return nil

@@ -63,8 +63,13 @@ type issue struct {
 	FamilyExpires time.Time
 	// Lifetime, when set, replaces the API's access-token lifetime (MintToken's ExpiresIn).
 	Lifetime time.Duration
-	// Claims are extra access-token claims (MintToken's), set after the user's custom claims.
-	Claims map[string]any
+	// Claims are extra access-token claims (MintToken's, the Actions'), set after the user's
+	// custom claims; IDClaims are the post-login Actions' ID-token claims.
+	Claims   map[string]any
+	IDClaims map[string]any
+	// AccessScope, when set, is the access token's scope in place of Scope: Scope as the
+	// post-login Actions changed it with addScope and removeScope.
+	AccessScope []string
 }
 
 // apiFor resolves the audience of a request: the named API, else the tenant's default audience.
@@ -119,7 +124,10 @@ func grantedScope(requested string, c *tenant.Client, u *tenant.User, api *tenan
 // tokens, opaque tokens, the grant of each access token).
 func (s *Server) mint(is issue) (*TokenResponse, error) {
 	now := s.now()
-	resp := &TokenResponse{TokenType: "Bearer", Scope: strings.Join(is.Scope, " ")}
+	if is.AccessScope == nil {
+		is.AccessScope = is.Scope
+	}
+	resp := &TokenResponse{TokenType: "Bearer", Scope: strings.Join(is.AccessScope, " ")}
 	hasScope := func(sc string) bool { return slices.Contains(is.Scope, sc) }
 
 	if is.API == nil {
@@ -193,8 +201,8 @@ func (s *Server) signAccessToken(is issue, now time.Time, lifetime time.Duration
 	} else {
 		claims["aud"] = api.Identifier
 	}
-	if len(is.Scope) > 0 {
-		claims["scope"] = strings.Join(is.Scope, " ")
+	if len(is.AccessScope) > 0 {
+		claims["scope"] = strings.Join(is.AccessScope, " ")
 	}
 	if is.GTY != "" {
 		claims["gty"] = is.GTY
@@ -234,6 +242,7 @@ func (s *Server) idTokenClaims(is issue, now time.Time) map[string]any {
 	u := is.User
 	claims := map[string]any{}
 	addCustomClaims(claims, u.Claims)
+	addCustomClaims(claims, is.IDClaims)
 	if slices.Contains(is.Scope, "profile") {
 		putNonEmpty(claims, "name", u.Name)
 		putNonEmpty(claims, "given_name", u.GivenName)

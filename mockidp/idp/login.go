@@ -197,7 +197,7 @@ func (s *Server) loginSucceeded(w http.ResponseWriter, r *http.Request, req *aut
 	if _, ok := s.store.takeLogin(req.ID, s.now()); !ok {
 		return errLoginUnknown.because("login transaction already completed or expired")
 	}
-	return s.completeAuthorization(w, r, req, user, s.startSession(w, r, user))
+	return s.completeAuthorization(w, r, req, user, s.startSession(w, r, user), true)
 }
 
 // renderLogin renders the login page. Its form may post to the origin, and the redirect that

@@ -8,8 +8,10 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"time"
 
+	"github.com/tenantless/tenantless/mockidp/actions"
 	"github.com/tenantless/tenantless/mockidp/signing"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
@@ -45,6 +47,9 @@ type Config struct {
 	// MaxCodes, MaxSessions and MaxTokens bound the live state kept in memory; past them the
 	// oldest entries are dropped first.
 	MaxCodes, MaxSessions, MaxTokens int
+	// ActionTimeout bounds one run of a trigger's Actions (default Auth0's 20 s,
+	// actions.DefaultTimeout).
+	ActionTimeout time.Duration
 }
 
 // Server is the emulator: an http.Handler serving a tenant's Authentication API endpoints.
@@ -60,6 +65,9 @@ type Server struct {
 	maxBody   int64
 	store     *store
 	mux       *http.ServeMux
+	actions   *actions.Engine
+	// logins counts each user's logins, for the Actions' event.stats.logins_count.
+	logins sync.Map
 }
 
 // ConfigError names the Config field New refuses and says what to set instead.
@@ -70,7 +78,9 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string { return "idp: " + e.Field + ": " + e.Problem }
 
-// New validates cfg and builds a Server; a setting that cannot work is a *ConfigError.
+// New validates cfg and builds a Server; a setting that cannot work is a *ConfigError. It
+// compiles the Actions bound to the tenant's triggers: a problem in their code is tenant.Errors
+// positioned in the code file.
 func New(cfg Config) (*Server, error) {
 	u, err := checkIssuer(cfg.Issuer)
 	if err != nil {
@@ -104,6 +114,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
+	}
+	if cfg.ActionTimeout < 0 {
+		return nil, &ConfigError{"ActionTimeout", fmt.Sprintf("is %s; use 0 for Auth0's %s", cfg.ActionTimeout, actions.DefaultTimeout)}
+	}
+	if s.actions, err = actions.ForTenant(cfg.Tenant, actions.Config{Timeout: cfg.ActionTimeout, Logger: s.log, Now: s.now}); err != nil {
+		return nil, err
 	}
 	s.store = newStore(limits{
 		codes:    orDefault(cfg.MaxCodes, DefaultMaxCodes),

@@ -37,6 +37,8 @@ type authCode struct {
 	Expires time.Time
 	// Grant groups what this code mints, so that a reuse revokes all of it.
 	Grant string
+	// Actions is what the login's post-login Actions asked for, for the tokens of this code.
+	Actions *actionOutput
 }
 
 // session is an SSO session; its id is the ID token's `sid`.

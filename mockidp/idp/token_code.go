@@ -30,7 +30,9 @@ var (
 // code is consumed first, under the store's lock, so that of concurrent redemptions exactly one
 // gets past this point (S19) and a failed redemption cannot be retried; a second redemption
 // revokes what the first one minted (RFC 6749 §4.1.2, S18).
-func (s *Server) authorizationCodeGrant(c *tenant.Client, p params) (*TokenResponse, error) {
+//
+// The tokens carry what the login's post-login Actions asked for: they ran at the login.
+func (s *Server) authorizationCodeGrant(r *http.Request, c *tenant.Client, p params) (*TokenResponse, error) {
 	code := p["code"]
 	if code == "" {
 		return nil, missingParam("code")
@@ -63,11 +65,13 @@ func (s *Server) authorizationCodeGrant(c *tenant.Client, p params) (*TokenRespo
 	if e != nil {
 		return nil, e
 	}
-	return s.mint(issue{
+	is := issue{
 		Client: c, User: u, API: api, Scope: grantedScope(ac.Scope, c, u, api),
 		Nonce: ac.Nonce, SessionID: ac.SessionID, AuthTime: ac.AuthTime, WithAuthTime: ac.MaxAge,
 		Grant: ac.Grant,
-	})
+	}
+	s.applyActions(r.Context(), &is, ac.Actions)
+	return s.mint(is)
 }
 
 // checkPKCE verifies code_verifier against the code's S256 challenge (RFC 7636 §4.6), in

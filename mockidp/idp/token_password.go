@@ -27,7 +27,9 @@ var noSuchUserPassword = []byte("no such user, but the comparison still runs")
 // passwordGrant is the resource owner password grant and Auth0's password-realm variant, whose
 // realm names the database connection the user must belong to. Without a realm every connection
 // is searched, as if the tenant's default_directory were the user's.
-func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*TokenResponse, error) {
+//
+// The post-login Actions run once the user is known to be allowed, as for a login on the page.
+func (s *Server) passwordGrant(r *http.Request, c *tenant.Client, p params, withRealm bool) (*TokenResponse, error) {
 	username, password, realm := p["username"], p["password"], p["realm"]
 	switch {
 	case username == "":
@@ -68,10 +70,16 @@ func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*Tok
 	if e != nil {
 		return nil, e
 	}
-	return s.mint(issue{
+	out, e := s.postLogin(login{r: r, client: c, user: u, api: api, scope: p["scope"], protocol: protocolPassword, authTime: now, body: p})
+	if e != nil {
+		return nil, e
+	}
+	is := issue{
 		Client: c, User: u, API: api, Scope: grantedScope(p["scope"], c, u, api),
 		GTY: gtyPassword, Grant: randomString(16),
-	})
+	}
+	s.applyActions(r.Context(), &is, out)
+	return s.mint(is)
 }
 
 func (s *Server) hasConnection(name string) bool {

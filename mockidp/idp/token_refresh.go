@@ -29,7 +29,10 @@ var refreshCauses = map[refreshUse]string{
 // Without rotation the client keeps its token and none is returned, as Auth0 does. Every
 // answer has a new ID token, whose sid is the session's while that session is alive, and whose
 // auth_time is the login's when /authorize had max_age (auth0-spa-js checks it on refresh too).
-func (s *Server) refreshTokenGrant(c *tenant.Client, p params) (*TokenResponse, error) {
+//
+// The post-login Actions run again, as on Auth0, and shape the new tokens; a denial leaves the
+// presented token spent.
+func (s *Server) refreshTokenGrant(r *http.Request, c *tenant.Client, p params) (*TokenResponse, error) {
 	token := p["refresh_token"]
 	if token == "" {
 		return nil, missingParam("refresh_token")
@@ -76,10 +79,17 @@ func (s *Server) refreshTokenGrant(c *tenant.Client, p params) (*TokenResponse, 
 	if rt.SessionID != "" && s.store.liveSession(rt.SessionID, now) {
 		sid = rt.SessionID
 	}
+	out, e := s.postLogin(login{r: r, client: c, user: u, api: api, scope: strings.Join(scope, " "),
+		protocol: protocolRefresh, sessionID: sid, authTime: rt.AuthTime, body: p})
+	if e != nil {
+		return nil, e
+	}
 	// The access token's gty after a refresh is UNCONFIRMED (wire spec §9): none is set.
-	return s.mint(issue{
+	is := issue{
 		Client: c, User: u, API: api, Scope: scope, RefreshScope: family,
 		SessionID: sid, AuthTime: rt.AuthTime, WithAuthTime: rt.WithAuthTime,
 		Grant: rt.Grant, NoRefresh: !policy.Rotating, FamilyExpires: rt.Expires,
-	})
+	}
+	s.applyActions(r.Context(), &is, out)
+	return s.mint(is)
 }
