@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -89,7 +90,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
 		return req.fail(e)
 	}
 
-	sess := s.currentSession(r)
+	sess, err := s.currentSession(r)
+	if err != nil {
+		return s.storeFailure(err)
+	}
 	user, why := s.sessionUser(req, sess)
 	if user != nil {
 		return s.completeAuthorization(w, r, req, user, sess)
@@ -99,13 +103,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
 	if req.PromptNone {
 		return req.fail(errLoginRequired.because(why))
 	}
-	s.startLogin(w, r, req)
-	return nil
+	return s.startLogin(w, r, req)
 }
 
 // sessionUser is the user of the browser's SSO session if the session may answer req without a
 // login, and otherwise why it may not.
-func (s *Server) sessionUser(req *authRequest, sess *session) (*tenant.User, string) {
+func (s *Server) sessionUser(req *authRequest, sess *store.Session) (*tenant.User, string) {
 	switch {
 	case sess == nil:
 		return nil, "no SSO session in this browser"
@@ -127,7 +130,7 @@ var errLoginRequired = newError(http.StatusBadRequest, "login_required", "Login 
 
 // fresh reports whether the session's login is recent enough for max_age (OIDC Core §3.1.2.1:
 // past max_age seconds the user must authenticate again).
-func (s *Server) fresh(req *authRequest, sess *session) bool {
+func (s *Server) fresh(req *authRequest, sess *store.Session) bool {
 	return !req.HasMaxAge || s.now().Sub(sess.AuthTime) <= req.MaxAge
 }
 
@@ -318,7 +321,7 @@ func isChallenge(s string) bool {
 }
 
 // completeAuthorization issues a code for a logged-in user and answers in the response mode.
-func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User, sess *session) error {
+func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User, sess *store.Session) error {
 	if user.Blocked {
 		return req.fail(newError(http.StatusUnauthorized, "access_denied", "user is blocked"))
 	}
@@ -327,7 +330,9 @@ func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, r
 	if req.API != nil {
 		audience = req.API.Identifier
 	}
-	s.store.putCode(code, &authCode{
+	// The code is written before it is handed out: a store that refuses it refuses the login.
+	err := s.store.PutCode(r.Context(), store.AuthCode{
+		Code:        code,
 		ClientID:    req.Client.ClientID,
 		RedirectURI: req.RedirectURI,
 		Challenge:   req.Challenge,
@@ -340,7 +345,10 @@ func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, r
 		MaxAge:      req.HasMaxAge,
 		Expires:     s.now().Add(s.codeTTL),
 		Grant:       randomString(16),
-	})
+	}, s.now())
+	if err != nil {
+		return s.storeFailure(err)
+	}
 	s.authorizeRespond(w, r, req, authResponse{Code: code, State: req.State})
 	return nil
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tenantless/tenantless/mockidp/store"
 )
 
 // oddTenant has what the default tenant lacks: a callback with a query, a wildcard web origin,
@@ -397,10 +399,9 @@ func TestAuthorizeCodeBinding(t *testing.T) {
 	code := codeOf(t, p, spaCallback, spaState)
 	sid := sessionID(p.cookie(sessionCookie).Value)
 
-	c, _ := s.store.takeCode(code, s.Clock().Now())
-	require.NotNil(t, c)
-	assert.Equal(t, &authCode{
-		ClientID: spaClient, RedirectURI: spaCallback, Challenge: testChallenge,
+	c := s.takeCode(t, code)
+	assert.Equal(t, store.AuthCode{
+		Code: code, ClientID: spaClient, RedirectURI: spaCallback, Challenge: testChallenge,
 		Scope: "openid profile read:protected offline_access", Audience: "https://api.example.com", Nonce: spaNonce,
 		UserID: "auth0|alice", SessionID: sid, AuthTime: testStart, MaxAge: true,
 		Expires: testStart.Add(DefaultCodeLifetime), Grant: c.Grant,
@@ -409,8 +410,7 @@ func TestAuthorizeCodeBinding(t *testing.T) {
 
 	// bob holds no permission on the API: with RBAC on, read:protected is not granted.
 	p = newBrowser(t, s).login(spaAuthorize(testIssuer, "scope", "openid read:protected"), "bob@example.com", "bob-password")
-	c, _ = s.store.takeCode(codeOf(t, p, spaCallback, spaState), s.Clock().Now())
-	require.NotNil(t, c)
+	c = s.takeCode(t, codeOf(t, p, spaCallback, spaState))
 	assert.Equal(t, "openid", c.Scope)
 	assert.False(t, c.MaxAge)
 }
