@@ -39,6 +39,29 @@ var authorizeParams = []string{
 // percent-encoding.
 const maxAuthorizeQuery = 16 << 10
 
+// Bounds on the caller-chosen strings a pending login and its code keep until they expire,
+// far above what SDKs send (auth0-spa-js's state and nonce are about 60 characters, its scope
+// a few words) and far below what would let a flood of logins fill memory. redirect_uri and
+// audience need none: they must equal a value of the tenant's.
+const (
+	// maxStateBytes bounds state, which is echoed in the redirect: one too long is refused
+	// on an error page rather than sent back.
+	maxStateBytes = 2 << 10
+	maxNonceBytes = 2 << 10
+	maxScopeBytes = 2 << 10
+)
+
+// boundedParams are the bounded parameters validateAuthorize refuses by redirect.
+var boundedParams = []struct {
+	name string
+	max  int
+}{
+	{"nonce", maxNonceBytes},
+	{"scope", maxScopeBytes},
+	// A login name longer than the store keeps could never log in.
+	{"login_hint", store.MaxIdentifierBytes},
+}
+
 // challengeLength is the length of an S256 code_challenge: base64url of 32 bytes, unpadded.
 const challengeLength = 43
 
@@ -178,6 +201,10 @@ func (s *Server) authorizeTarget(q url.Values) (*authRequest, *oauthError) {
 	}
 	// A repeated state is not echoed: which copy would be the client's is unknowable.
 	req.State, _ = single(q, "state")
+	if len(req.State) > maxStateBytes {
+		return nil, newError(http.StatusBadRequest, "invalid_request",
+			fmt.Sprintf("Parameter 'state' is too long: at most %d bytes.", maxStateBytes))
+	}
 	return req, nil
 }
 
@@ -209,6 +236,11 @@ func (s *Server) validateAuthorize(q url.Values, req *authRequest) *oauthError {
 	for _, name := range authorizeParams {
 		if len(q[name]) > 1 {
 			return bad("Parameter '%s' must not be repeated.", name)
+		}
+	}
+	for _, p := range boundedParams {
+		if len(q.Get(p.name)) > p.max {
+			return bad("Parameter '%s' is too long: at most %d bytes.", p.name, p.max)
 		}
 	}
 	if raw := q.Get("response_mode"); raw != "" && !slices.Contains(responseModes, responseMode(raw)) {

@@ -41,10 +41,12 @@ type Config struct {
 	// MaxBodyBytes bounds request bodies (default 64 KiB).
 	MaxBodyBytes int64
 	// Store holds the live state: pending logins, codes, sessions, tokens, revocations and
-	// lockouts. Nil means a memory store with store.Limits' defaults, collecting on the
-	// Server's clock, which the Server owns and Close closes; a store given here is the
-	// caller's to close.
+	// lockouts. Nil means a memory store bounded by Limits and collecting on the Server's
+	// clock, which the Server owns and Close closes; a store given here is the caller's to
+	// close.
 	Store store.Store
+	// Limits bound the memory store made when Store is nil; zero fields take their defaults.
+	Limits store.Limits
 	// LimitFlags names, for each bound of store.Limits (by field name), the setting that
 	// raises it, for the log line of a request refused at that bound.
 	LimitFlags map[string]string
@@ -115,7 +117,7 @@ func New(cfg Config) (*Server, error) {
 		s.maxBody = DefaultMaxBodyBytes
 	}
 	if s.store == nil {
-		s.store, s.ownsStore = store.NewMemoryOn(store.Limits{}, s.clock.Now), true
+		s.store, s.ownsStore = store.NewMemoryOn(cfg.Limits, s.clock.Now), true
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
