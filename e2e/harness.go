@@ -207,6 +207,7 @@ func StartInProcess(t testing.TB, ten Tenant) *Env {
 	if err != nil {
 		t.Fatalf("mockidp: %v", err)
 	}
+	t.Cleanup(func() { _ = emulator.Close() })
 	app, err := api.New(api.Config{
 		Issuer:   issuer,
 		Audience: Audience,

@@ -3,13 +3,15 @@
 //
 //	mockidp [serve] [--addr localhost:4000] [--issuer http://localhost:4000/] [--tenant FILE]
 //	                [--ca-dir DIR] [--tls-host NAME]... [--tls-cert FILE --tls-key FILE]
+//	                [--store memory|redis://HOST:PORT/DB] [--max-connections N] [--max-...]
 //	mockidp token [--user EMAIL|ID] [--client ID] [--audience API] [--scope S] [--expires-in D] [--claim k=v]... [--json]
 //	mockidp check [--tenant FILE]
 //	mockidp healthcheck [--url http://localhost:4000/healthz] [--ca-dir DIR] [--tls-cert FILE]
 //	mockidp ca [--path | --bundle] [--ca-dir DIR] [--tls-host NAME]...
 //
 // Flags fall back to MOCKIDP_ADDR, MOCKIDP_ISSUER, MOCKIDP_TENANT, MOCKIDP_CA_DIR,
-// MOCKIDP_TLS_CERT and MOCKIDP_TLS_KEY, then to the defaults. An https:// issuer serves https,
+// MOCKIDP_TLS_CERT, MOCKIDP_TLS_KEY, MOCKIDP_STORE and the bounds' variables (state.go), then
+// to the defaults. An https:// issuer serves https,
 // with a certificate from a local CA (see package localca) unless --tls-cert is given.
 package main
 
@@ -29,6 +31,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/netutil"
 
 	"github.com/tenantless/tenantless/fixtures"
 	"github.com/tenantless/tenantless/mockidp/idp"
@@ -174,12 +178,14 @@ type emulator struct {
 	source tenantSource
 }
 
-func newEmulator(issuer string, src tenantSource, logger *slog.Logger) (*emulator, error) {
+// newEmulator loads the tenant and builds the Server of cfg for it.
+func newEmulator(cfg idp.Config, src tenantSource) (*emulator, error) {
 	t, err := src.load()
 	if err != nil {
 		return nil, err
 	}
-	s, err := idp.New(idp.Config{Issuer: issuer, Tenant: t, Logger: logger})
+	cfg.Tenant = t
+	s, err := idp.New(cfg)
 	if ce, ok := errors.AsType[*idp.ConfigError](err); ok && ce.Field == "Issuer" {
 		return nil, fmt.Errorf("--issuer (MOCKIDP_ISSUER): %s", ce.Problem)
 	}
@@ -205,8 +211,17 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 	fs.Var(&tlsHosts, "tls-host", tlsHostUsage)
 	tlsCert := fs.String("tls-cert", env("MOCKIDP_TLS_CERT"), "PEM certificate (chain) to serve instead of one from the local CA, with --tls-key [MOCKIDP_TLS_CERT]")
 	tlsKey := fs.String("tls-key", env("MOCKIDP_TLS_KEY"), "PEM private key of --tls-cert [MOCKIDP_TLS_KEY]")
+	state, err := addStateFlags(fs, env)
+	if err != nil {
+		fmt.Fprintf(stderr, "mockidp: %v\n", err)
+		return 2
+	}
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if err := state.check(); err != nil {
+		fmt.Fprintf(stderr, "mockidp: %v\n", err)
+		return 2
 	}
 	logger, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
@@ -218,15 +233,27 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		fmt.Fprintf(stderr, "mockidp: %v\n", err)
 		return 2
 	}
-	src := tenantSource{path: *tenantPath}
-	em, err := newEmulator(*issuer, src, logger)
+	st, err := state.open(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "mockidp: %v\n", err)
 		return 1
 	}
-	var st *serverTLS
+	if st != nil {
+		defer st.Close()
+	}
+	src := tenantSource{path: *tenantPath}
+	em, err := newEmulator(idp.Config{
+		Issuer: *issuer, Logger: logger,
+		Store: st, Limits: state.limits, LimitFlags: limitFlagNames(),
+	}, src)
+	if err != nil {
+		fmt.Fprintf(stderr, "mockidp: %v\n", err)
+		return 1
+	}
+	defer em.server.Close()
+	var stls *serverTLS
 	if isHTTPS(*issuer) {
-		if st, err = newServerTLS(*issuer, tf, time.Now()); err != nil {
+		if stls, err = newServerTLS(*issuer, tf, time.Now()); err != nil {
 			fmt.Fprintf(stderr, "mockidp: %v\n", err)
 			return 1
 		}
@@ -236,6 +263,8 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		fmt.Fprintf(stderr, "mockidp: %v\n", err)
 		return 1
 	}
+	// Every open connection costs memory whether or not it sends anything.
+	ln = netutil.LimitListener(ln, *state.maxConnections)
 	srv := &http.Server{
 		Handler:           em.server,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -245,10 +274,10 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	if st != nil {
-		srv.TLSConfig = st.config
+	if stls != nil {
+		srv.TLSConfig = stls.config
 	}
-	announce(stderr, logger, *logFormat, em, ln.Addr().String(), st)
+	announce(stderr, logger, *logFormat, em, ln.Addr().String(), stls)
 
 	served := make(chan error, 1)
 	go func() {

@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -58,7 +59,8 @@ func (s *Server) MintToken(req MintRequest) (*TokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.mint(is)
+	// Nothing of this call outlives it: a caller's context would only bound the store's writes.
+	return s.mint(context.Background(), is)
 }
 
 func (s *Server) userMint(req MintRequest, is *issue) error {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/tenantless/tenantless/mockidp/signing"
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -18,9 +19,6 @@ import (
 const (
 	DefaultCodeLifetime = 60 * time.Second
 	DefaultMaxBodyBytes = 64 << 10
-	DefaultMaxCodes     = 10_000
-	DefaultMaxSessions  = 10_000
-	DefaultMaxTokens    = 100_000
 )
 
 // Config is everything a Server needs; main builds it from flags, tests from fixtures.
@@ -42,9 +40,16 @@ type Config struct {
 	CodeLifetime time.Duration
 	// MaxBodyBytes bounds request bodies (default 64 KiB).
 	MaxBodyBytes int64
-	// MaxCodes, MaxSessions and MaxTokens bound the live state kept in memory; past them the
-	// oldest entries are dropped first.
-	MaxCodes, MaxSessions, MaxTokens int
+	// Store holds the live state: pending logins, codes, sessions, tokens, revocations and
+	// lockouts. Nil means a memory store bounded by Limits and collecting on the Server's
+	// clock, which the Server owns and Close closes; a store given here is the caller's to
+	// close.
+	Store store.Store
+	// Limits bound the memory store made when Store is nil; zero fields take their defaults.
+	Limits store.Limits
+	// LimitFlags names, for each bound of store.Limits (by field name), the setting that
+	// raises it, for the log line of a request refused at that bound.
+	LimitFlags map[string]string
 }
 
 // Server is the emulator: an http.Handler serving a tenant's Authentication API endpoints.
@@ -58,8 +63,11 @@ type Server struct {
 	now       func() time.Time // clock.Now
 	codeTTL   time.Duration
 	maxBody   int64
-	store     *store
-	mux       *http.ServeMux
+	store     store.Store
+	ownsStore bool
+	// limitFlags: Config.LimitFlags.
+	limitFlags map[string]string
+	mux        *http.ServeMux
 }
 
 // ConfigError names the Config field New refuses and says what to set instead.
@@ -94,6 +102,9 @@ func New(cfg Config) (*Server, error) {
 		clock:     newClock(cfg.Now),
 		codeTTL:   cfg.CodeLifetime,
 		maxBody:   cfg.MaxBodyBytes,
+		store:     cfg.Store,
+
+		limitFlags: cfg.LimitFlags,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -105,11 +116,9 @@ func New(cfg Config) (*Server, error) {
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
-	s.store = newStore(limits{
-		codes:    orDefault(cfg.MaxCodes, DefaultMaxCodes),
-		sessions: orDefault(cfg.MaxSessions, DefaultMaxSessions),
-		tokens:   orDefault(cfg.MaxTokens, DefaultMaxTokens),
-	})
+	if s.store == nil {
+		s.store, s.ownsStore = store.NewMemoryOn(cfg.Limits, s.clock.Now), true
+	}
 	s.mux = http.NewServeMux()
 	s.routes()
 	return s, nil
@@ -150,13 +159,6 @@ func tenantKeys(t *tenant.Tenant, host string) (*signing.KeySet, error) {
 	return keys, nil
 }
 
-func orDefault(v, def int) int {
-	if v <= 0 {
-		return def
-	}
-	return v
-}
-
 // Issuer is the issuer URL, ending in "/".
 func (s *Server) Issuer() string { return s.issuer }
 
@@ -168,6 +170,18 @@ func (s *Server) Keys() *signing.KeySet { return s.keys }
 
 // Clock is the Server's clock: moving it moves every lifetime the Server checks.
 func (s *Server) Clock() *Clock { return s.clock }
+
+// Store is the live state the Server reads and writes.
+func (s *Server) Store() store.Store { return s.store }
+
+// Close releases the store when the Server made it (Config.Store nil); a store passed in
+// Config is left to its owner.
+func (s *Server) Close() error {
+	if !s.ownsStore {
+		return nil
+	}
+	return s.store.Close()
+}
 
 // endpoint is the absolute URL of a path on this tenant.
 func (s *Server) endpoint(path string) string { return s.issuer + strings.TrimPrefix(path, "/") }

@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"net/http"
 	"slices"
 	"strings"
@@ -16,7 +17,7 @@ import (
 //
 // The client has proved its secret: the tenant loader refuses client_credentials for a public
 // client, as Auth0 does not offer the grant to SPAs and native apps.
-func (s *Server) clientCredentialsGrant(c *tenant.Client, p params) (*TokenResponse, error) {
+func (s *Server) clientCredentialsGrant(ctx context.Context, c *tenant.Client, p params) (*TokenResponse, error) {
 	audience := p["audience"]
 	if audience == "" {
 		audience = s.tenant.Settings.DefaultAudience
@@ -49,7 +50,7 @@ func (s *Server) clientCredentialsGrant(c *tenant.Client, p params) (*TokenRespo
 		}
 		scope = requested
 	}
-	return s.mint(issue{Client: c, API: api, Scope: scope, GTY: gtyClientCredentials})
+	return s.mint(ctx, issue{Client: c, API: api, Scope: scope, GTY: gtyClientCredentials})
 }
 
 // uniqueFields splits a space-separated scope, dropping repeats.

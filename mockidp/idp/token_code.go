@@ -1,11 +1,14 @@
 package idp
 
 import (
+	"context"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -27,22 +30,22 @@ var (
 )
 
 // authorizationCodeGrant redeems a code from /authorize (RFC 6749 §4.1.3, RFC 7636 §4.6). The
-// code is consumed first, under the store's lock, so that of concurrent redemptions exactly one
+// code is consumed first, atomically in the store, so that of concurrent redemptions exactly one
 // gets past this point (S19) and a failed redemption cannot be retried; a second redemption
 // revokes what the first one minted (RFC 6749 §4.1.2, S18).
-func (s *Server) authorizationCodeGrant(c *tenant.Client, p params) (*TokenResponse, error) {
+func (s *Server) authorizationCodeGrant(ctx context.Context, c *tenant.Client, p params) (*TokenResponse, error) {
 	code := p["code"]
 	if code == "" {
 		return nil, missingParam("code")
 	}
-	ac, use := s.store.takeCode(code, s.now())
-	switch use {
-	case codeUnknown:
-		return nil, errBadCode.because("code unknown")
-	case codeExpired:
-		return nil, errBadCode.because("code expired")
-	case codeReused:
+	ac, err := s.store.TakeCode(ctx, code, s.now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errBadCode.because("code unknown or expired")
+	case errors.Is(err, store.ErrReused):
 		return nil, errBadCode.because("code already redeemed; the tokens it issued are revoked")
+	case err != nil:
+		return nil, s.storeFailure(err)
 	}
 	if ac.ClientID != c.ClientID {
 		return nil, errBadCode.because("code issued to client " + ac.ClientID)
@@ -63,7 +66,7 @@ func (s *Server) authorizationCodeGrant(c *tenant.Client, p params) (*TokenRespo
 	if e != nil {
 		return nil, e
 	}
-	return s.mint(issue{
+	return s.mint(ctx, issue{
 		Client: c, User: u, API: api, Scope: grantedScope(ac.Scope, c, u, api),
 		Nonce: ac.Nonce, SessionID: ac.SessionID, AuthTime: ac.AuthTime, WithAuthTime: ac.MaxAge,
 		Grant: ac.Grant,

@@ -1,9 +1,11 @@
 package idp
 
 import (
+	"context"
 	"crypto/subtle"
 	"net/http"
 
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -29,7 +31,7 @@ var noSuchUserPassword = []byte("no such user, but the comparison still runs")
 // passwordGrant is the resource owner password grant and Auth0's password-realm variant, whose
 // realm names the database connection the user must belong to. Without a realm every connection
 // is searched, as if the tenant's default_directory were the user's.
-func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*TokenResponse, error) {
+func (s *Server) passwordGrant(ctx context.Context, c *tenant.Client, p params, withRealm bool) (*TokenResponse, error) {
 	username, password, realm := p["username"], p["password"], p["realm"]
 	switch {
 	case username == "":
@@ -44,8 +46,14 @@ func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*Tok
 	if withRealm && !s.hasConnection(realm) {
 		return nil, newError(http.StatusBadRequest, "invalid_request", "Unknown realm: "+realm)
 	}
+	if len(username) > store.MaxIdentifierBytes {
+		return nil, errWrongPassword.because("login name longer than store.MaxIdentifierBytes")
+	}
 	now := s.now()
-	if s.store.loginLocked(username, now) {
+	switch locked, err := s.store.LoginLocked(ctx, username, now); {
+	case err != nil:
+		return nil, s.storeFailure(err)
+	case locked:
 		return nil, errTooManyAttempts.because("login name locked after repeated failures")
 	}
 	u, found := s.tenant.UserByLogin(username)
@@ -55,7 +63,9 @@ func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*Tok
 	}
 	match := subtle.ConstantTimeCompare([]byte(password), want) == 1
 	inRealm := found && (!withRealm || u.Connection == realm)
-	s.store.loginResult(username, match && inRealm, now)
+	if err := s.loginResult(ctx, username, match && inRealm, now); err != nil {
+		return nil, s.storeFailure(err)
+	}
 	switch {
 	case !found:
 		return nil, errWrongPassword.because("no user with that login")
@@ -70,7 +80,7 @@ func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*Tok
 	if e != nil {
 		return nil, e
 	}
-	return s.mint(issue{
+	return s.mint(ctx, issue{
 		Client: c, User: u, API: api, Scope: grantedScope(p["scope"], c, u, api),
 		GTY: gtyPassword, Grant: randomString(16),
 	})

@@ -132,8 +132,12 @@ func (s *Server) Clock() *idp.Clock { return s.IDP.Clock() }
 // Client is an HTTP client for the server; with WithTLS it trusts the server's certificate.
 func (s *Server) Client() *http.Client { return s.http.Client() }
 
-// Close shuts the server down; New registers it with t.Cleanup.
-func (s *Server) Close() { s.http.Close() }
+// Close shuts the server down and releases its state; New registers it with t.Cleanup.
+func (s *Server) Close() {
+	s.http.Close()
+	// The memory store's Close only stops its sweeper: it cannot fail.
+	_ = s.IDP.Close()
+}
 
 // Token mints tokens as idp.Server.MintToken does, failing the test on error.
 func (s *Server) Token(t testing.TB, req idp.MintRequest) *idp.TokenResponse {

@@ -93,6 +93,13 @@ type memFailures struct {
 // defaults) and starts its sweeper; Close stops it.
 func NewMemory(l Limits) *Memory { return newMemory(l, time.Now, SweepInterval) }
 
+// NewMemoryOn is NewMemory collecting on clock rather than real time. An emulator whose clock
+// can be moved passes it, so that moving it forward collects what it has expired; as the
+// callers check expiry on the same clock, no record is collected while it is still valid.
+func NewMemoryOn(l Limits, clock func() time.Time) *Memory {
+	return newMemory(l, clock, SweepInterval)
+}
+
 // newMemory is NewMemory on a given collection clock and sweep interval.
 func newMemory(l Limits, clock func() time.Time, every time.Duration) *Memory {
 	m := &Memory{
@@ -141,6 +148,9 @@ func (m *Memory) Close() error {
 	<-m.done
 	return nil
 }
+
+// Sweep collects now what the sweeper would collect at its next tick.
+func (m *Memory) Sweep() { m.sweep(m.now()) }
 
 // now is the current collection time.
 func (m *Memory) now() gcTime { return gcTime(m.clock().UnixNano()) }
