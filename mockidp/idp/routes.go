@@ -34,6 +34,19 @@ func (s *Server) routes() {
 	rt.finish()
 }
 
+// controlRoutes are the test controls under /tenantless/ (control.go), which a real tenant does
+// not have. They are served apart from the snapshot's routes: a reload does not replace them,
+// and the request journal and the faults leave them out.
+func (s *Server) controlRoutes() http.Handler {
+	rt := newRouter(http.NewServeMux(), nil)
+	rt.handle("GET /tenantless/clock", s.getClock)
+	rt.handle("POST /tenantless/clock", s.setClock)
+	rt.handle("POST /tenantless/reload", s.handleReload)
+	rt.handle("POST /tenantless/reset", s.handleReset)
+	rt.finish()
+	return rt.mux
+}
+
 // router registers "METHOD /path" patterns and remembers each path's methods, so that every
 // path answers the others with 405 and its Allow list, and a path nobody registered gets a
 // JSON 404 rather than the mux's plain text.

@@ -2,6 +2,7 @@ package idp
 
 import (
 	"container/list"
+	"context"
 	"crypto/sha256"
 	"iter"
 	"strings"
@@ -116,6 +117,17 @@ func newStore(l limits) *store {
 		failures:      newBounded[*failureCount](l.sessions),
 		logins:        newBounded[*authRequest](l.codes),
 	}
+}
+
+// Reset drops every record, as store.Store's Reset does.
+func (st *store) Reset(context.Context) error {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for _, b := range []interface{ clear() }{&st.codes, &st.spentCodes, &st.sessions, &st.refresh,
+		&st.opaque, &st.accessGrants, &st.revokedGrants, &st.failures, &st.logins} {
+		b.clear()
+	}
+	return nil
 }
 
 func (st *store) putCode(code string, c *authCode) {
@@ -450,6 +462,11 @@ func (b *bounded[V]) del(k string) {
 		b.order.Remove(e)
 		delete(b.m, k)
 	}
+}
+
+func (b *bounded[V]) clear() {
+	clear(b.m)
+	b.order.Init()
 }
 
 func (b *bounded[V]) len() int { return len(b.m) }
