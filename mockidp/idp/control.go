@@ -44,13 +44,17 @@ type live struct {
 	fixedKeys *signing.KeySet
 	generated *signing.KeySet
 
+	journal *journal
+	faults  *faults
+
 	control http.Handler // nil when the control API is off
 	token   [sha256.Size]byte
 	tokenOn bool
 }
 
 func newLive(cfg Config, s *Server) *live {
-	l := &live{reload: cfg.Reload, initial: cfg.Tenant, fixedKeys: cfg.Keys}
+	l := &live{reload: cfg.Reload, initial: cfg.Tenant, fixedKeys: cfg.Keys,
+		journal: newJournal(orDefault(cfg.JournalSize, DefaultJournalSize)), faults: &faults{}}
 	if cfg.Keys == nil && len(cfg.Tenant.SigningKeys) == 0 {
 		l.generated = s.keys
 	}
@@ -98,13 +102,27 @@ func (s *Server) withTenant(t *tenant.Tenant) (*Server, error) {
 	return &next, nil
 }
 
-// dispatch hands a request to the control API or to the snapshot serving now.
+// dispatch hands a request to the control API or to the snapshot serving now, and notes it in
+// the journal. The faults run in the snapshot's routes (Server.faulty), after CORS, so that a
+// browser sees a faulted answer rather than a CORS failure.
 func (s *Server) dispatch(w *statusRecorder, r *http.Request) {
 	if r.URL.Path+"/" == controlPrefix || strings.HasPrefix(r.URL.Path, controlPrefix) {
 		s.live.serveControl(w, r)
 		return
 	}
-	s.current().mux.ServeHTTP(w, r)
+	cur := s.current()
+	if !journalled(r.URL.Path) {
+		cur.mux.ServeHTTP(w, r)
+		return
+	}
+	at := s.clock.Now()
+	r, c := capture(r, s.maxBody)
+	cur.mux.ServeHTTP(w, r)
+	code := ""
+	if o, ok := r.Context().Value(outcomeKey{}).(*outcome); ok {
+		code = o.code
+	}
+	s.live.journal.add(c.entry(r, at, w.status, code))
 }
 
 // errControlToken answers a control request without the control token. The challenge follows
@@ -241,8 +259,8 @@ func (s *Server) Reload() error {
 }
 
 // Reset returns the emulator to its start: the tenant as read again with Config.Reload (else
-// Config.Tenant) with its keys, no sessions, codes, tokens or lockouts, and the clock on real
-// time. A tenant that fails to load is the error, and then nothing is reset.
+// Config.Tenant) with its keys, no sessions, codes, tokens, lockouts, journal or faults, and the
+// clock on real time. A tenant that fails to load is the error, and then nothing is reset.
 func (s *Server) Reset(ctx context.Context) error {
 	l := s.live
 	l.mu.Lock()
@@ -262,6 +280,8 @@ func (s *Server) Reset(ctx context.Context) error {
 	if err := s.store.Reset(ctx); err != nil {
 		return err
 	}
+	l.journal.clear()
+	s.ClearFaults()
 	s.clock.Reset()
 	return nil
 }
