@@ -1,15 +1,17 @@
 // Command mockidp is an Auth0-compatible identity provider for a laptop or a CI job: it serves
 // a tenant described by a Deploy CLI tenant.yaml (by default the embedded demo tenant).
 //
-//	mockidp [serve] [--addr localhost:4000] [--issuer http://localhost:4000/] [--tenant FILE]
+//	mockidp [serve] [--addr localhost:4000] [--issuer http://localhost:4000/] [--tenant FILE] [--watch]
 //	                [--ca-dir DIR] [--tls-host NAME]... [--tls-cert FILE --tls-key FILE]
+//	                [--control=false | --control-token TOKEN] [--journal-size N]
 //	mockidp token [--user EMAIL|ID] [--client ID] [--audience API] [--scope S] [--expires-in D] [--claim k=v]... [--json]
 //	mockidp check [--tenant FILE]
 //	mockidp healthcheck [--url http://localhost:4000/healthz] [--ca-dir DIR] [--tls-cert FILE]
 //	mockidp ca [--path | --bundle] [--ca-dir DIR] [--tls-host NAME]...
 //
 // Flags fall back to MOCKIDP_ADDR, MOCKIDP_ISSUER, MOCKIDP_TENANT, MOCKIDP_CA_DIR,
-// MOCKIDP_TLS_CERT and MOCKIDP_TLS_KEY, then to the defaults. An https:// issuer serves https,
+// MOCKIDP_TLS_CERT, MOCKIDP_TLS_KEY, MOCKIDP_CONTROL, MOCKIDP_CONTROL_TOKEN and MOCKIDP_WATCH,
+// then to the defaults. SIGHUP reloads the tenant file. An https:// issuer serves https,
 // with a certificate from a local CA (see package localca) unless --tls-cert is given.
 package main
 
@@ -19,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,6 +30,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -147,12 +151,19 @@ func (ts tenantSource) String() string {
 }
 
 // load reads and validates the tenant. Errors found in a file name the path as given.
-func (ts tenantSource) load() (*tenant.Tenant, error) {
+func (ts tenantSource) load() (*tenant.Tenant, error) { return ts.loadRecording(nil) }
+
+// loadRecording is load that notes in rec, when not nil, the files the tenant's load opened.
+func (ts tenantSource) loadRecording(rec *openedFS) (*tenant.Tenant, error) {
 	if ts.path == "" {
 		return tenant.Load(fixtures.FS, fixtures.DefaultTenant)
 	}
 	base := filepath.Base(ts.path)
-	t, err := tenant.Load(os.DirFS(filepath.Dir(ts.path)), base)
+	var fsys fs.FS = os.DirFS(filepath.Dir(ts.path))
+	if rec != nil {
+		rec.FS, fsys = fsys, rec
+	}
+	t, err := tenant.Load(fsys, base)
 	var errs tenant.Errors
 	if errors.As(err, &errs) {
 		for _, e := range errs {
@@ -170,23 +181,58 @@ func (ts tenantSource) load() (*tenant.Tenant, error) {
 
 // emulator is what serve and token share: the idp.Server and where its tenant came from.
 type emulator struct {
-	server *idp.Server
-	source tenantSource
+	server  *idp.Server
+	source  tenantSource
+	control controlFlags
+	// loaded records the files the latest load of the tenant opened, for --watch.
+	mu     sync.Mutex
+	loaded *openedFS
 }
 
-func newEmulator(issuer string, src tenantSource, logger *slog.Logger) (*emulator, error) {
-	t, err := src.load()
+// controlFlags are serve's settings of the control API.
+type controlFlags struct {
+	disabled    bool
+	token       string
+	journalSize int
+}
+
+func newEmulator(issuer string, src tenantSource, logger *slog.Logger, cf controlFlags) (*emulator, error) {
+	em := &emulator{source: src, control: cf, loaded: &openedFS{}}
+	t, err := src.loadRecording(em.loaded)
 	if err != nil {
 		return nil, err
 	}
-	s, err := idp.New(idp.Config{Issuer: issuer, Tenant: t, Logger: logger})
+	s, err := idp.New(idp.Config{Issuer: issuer, Tenant: t, Logger: logger, Reload: em.reload,
+		ControlDisabled: cf.disabled, ControlToken: cf.token, JournalSize: cf.journalSize})
 	if ce, ok := errors.AsType[*idp.ConfigError](err); ok && ce.Field == "Issuer" {
 		return nil, fmt.Errorf("--issuer (MOCKIDP_ISSUER): %s", ce.Problem)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return &emulator{server: s, source: src}, nil
+	em.server = s
+	return em, nil
+}
+
+// reload is idp.Config.Reload: the tenant read again from its source.
+func (em *emulator) reload() (*tenant.Tenant, error) {
+	rec := &openedFS{}
+	t, err := em.source.loadRecording(rec)
+	em.mu.Lock()
+	em.loaded = rec
+	em.mu.Unlock()
+	return t, err
+}
+
+// files are the files the latest load opened, the tenant file first.
+func (em *emulator) files() []string {
+	em.mu.Lock()
+	defer em.mu.Unlock()
+	files := em.loaded.files(filepath.Dir(em.source.path))
+	if !slices.Contains(files, em.source.path) {
+		files = append([]string{em.source.path}, files...)
+	}
+	return files
 }
 
 // generatedKey reports that the tenant names no signing key, so idp.New made one for this
@@ -205,8 +251,20 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 	fs.Var(&tlsHosts, "tls-host", tlsHostUsage)
 	tlsCert := fs.String("tls-cert", env("MOCKIDP_TLS_CERT"), "PEM certificate (chain) to serve instead of one from the local CA, with --tls-key [MOCKIDP_TLS_CERT]")
 	tlsKey := fs.String("tls-key", env("MOCKIDP_TLS_KEY"), "PEM private key of --tls-cert [MOCKIDP_TLS_KEY]")
+	control := fs.Bool("control", envOr(env, "MOCKIDP_CONTROL", "true") != "false", "serve the control API under {issuer}tenantless/ (clock, faults, reset, reload, requests) [MOCKIDP_CONTROL]")
+	controlToken := fs.String("control-token", env("MOCKIDP_CONTROL_TOKEN"), "Bearer token the control API requires (default: none) [MOCKIDP_CONTROL_TOKEN]")
+	journalSize := fs.Int("journal-size", idp.DefaultJournalSize, "how many requests the control API's journal keeps")
+	watch := fs.Bool("watch", envOr(env, "MOCKIDP_WATCH", "false") == "true", "reload the tenant when --tenant or a file it names changes (SIGHUP always reloads) [MOCKIDP_WATCH]")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if *watch && *tenantPath == "" {
+		fmt.Fprintln(stderr, "mockidp: --watch needs --tenant: the embedded tenant never changes")
+		return 2
+	}
+	if *journalSize <= 0 {
+		fmt.Fprintf(stderr, "mockidp: --journal-size %d: want a positive number\n", *journalSize)
+		return 2
 	}
 	logger, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
@@ -219,7 +277,7 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		return 2
 	}
 	src := tenantSource{path: *tenantPath}
-	em, err := newEmulator(*issuer, src, logger)
+	em, err := newEmulator(*issuer, src, logger, controlFlags{disabled: !*control, token: *controlToken, journalSize: *journalSize})
 	if err != nil {
 		fmt.Fprintf(stderr, "mockidp: %v\n", err)
 		return 1
@@ -249,6 +307,14 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		srv.TLSConfig = st.config
 	}
 	announce(stderr, logger, *logFormat, em, ln.Addr().String(), st)
+
+	var w *watcher
+	if *watch {
+		w = newWatcher(em.files)
+	}
+	reloadCtx, stopReloads := context.WithCancel(ctx)
+	defer stopReloads()
+	go reloadOnSignals(reloadCtx, em.server, w, logger)
 
 	served := make(chan error, 1)
 	go func() {

@@ -42,7 +42,7 @@ func mintToken(args []string, env func(string) string, stdout, stderr io.Writer)
 	if len(claims) > 0 {
 		req.Claims = claims
 	}
-	em, err := newEmulator(*issuer, tenantSource{path: *tenantPath}, nil)
+	em, err := newEmulator(*issuer, tenantSource{path: *tenantPath}, nil, controlFlags{disabled: true})
 	if err != nil {
 		fmt.Fprintf(stderr, "mockidp token: %v\n", err)
 		return 1
