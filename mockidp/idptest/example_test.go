@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/tenantless/tenantless/mockidp/idp"
@@ -148,4 +149,68 @@ func ExampleServer_Clock() {
 	// Output:
 	// stale token expired: true
 	// fresh token for auth0|alice
+}
+
+// A fault makes the tenant answer as Auth0 does when rate limiting: the application's first
+// token request fails with 429 and the next succeeds.
+func ExampleServer_Fault() {
+	tenant, err := idptest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer tenant.Close()
+	tenant.Fault(idp.Fault{Path: "/oauth/token", GrantType: "client_credentials", Status: 429})
+
+	cfg := clientcredentials.Config{
+		ClientID:       "demo-m2m",
+		ClientSecret:   "demo-m2m-secret",
+		TokenURL:       tenant.Issuer() + "oauth/token",
+		EndpointParams: url.Values{"audience": {"https://api.example.com"}},
+		AuthStyle:      oauth2.AuthStyleInHeader, // no second try with the secret in the body
+	}
+	_, err = cfg.Token(context.Background())
+	re, _ := errors.AsType[*oauth2.RetrieveError](err)
+	fmt.Println(re.Response.StatusCode, re.ErrorCode, re.Response.Header.Get("X-RateLimit-Remaining"))
+	_, err = cfg.Token(context.Background())
+	fmt.Println("then:", err)
+	// Output:
+	// 429 too_many_requests 0
+	// then: <nil>
+}
+
+// The journal shows what the application sent, secrets masked.
+func ExampleServer_Requests() {
+	tenant, err := idptest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer tenant.Close()
+	cfg := clientcredentials.Config{
+		ClientID:       "demo-m2m",
+		ClientSecret:   "demo-m2m-secret",
+		TokenURL:       tenant.Issuer() + "oauth/token",
+		EndpointParams: url.Values{"audience": {"https://api.example.com"}},
+		AuthStyle:      oauth2.AuthStyleInParams,
+	}
+	if _, err := cfg.Token(context.Background()); err != nil {
+		panic(err)
+	}
+	for _, r := range tenant.Requests(idp.RequestFilter{Path: "/oauth/token"}) {
+		fmt.Println(r.Method, r.Path, r.Status, r.ClientID, r.Form["audience"], r.Form["client_secret"])
+	}
+	// Output: POST /oauth/token 200 demo-m2m https://api.example.com [masked]
+}
+
+// Reset between tests returns the tenant to its start: here the clock a test moved.
+func ExampleServer_Reset() {
+	tenant, err := idptest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer tenant.Close()
+	tenant.Clock().Advance(48 * time.Hour)
+	tenant.Fault(idp.Fault{Path: "/userinfo", Status: 500, UntilRemoved: true})
+	tenant.Reset()
+	fmt.Println(tenant.Clock().Offset(), len(tenant.Faults()))
+	// Output: 0s 0
 }

@@ -1,6 +1,7 @@
 // Package idptest runs the emulator for Go tests, as net/http/httptest runs a handler: a real
-// Auth0-compatible tenant on a loopback port, with its issuer known before it starts, and
-// helpers that mint tokens its JWKS verifies.
+// Auth0-compatible tenant on a loopback port, with its issuer known before it starts, helpers
+// that mint tokens its JWKS verifies, and the controls of its control API: the clock, faults,
+// reset, reload and the journal of requests.
 //
 //	func TestAPI(t *testing.T) {
 //		tenant := idptest.New(t) // the default demo tenant; closed when the test ends
@@ -94,7 +95,8 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	// The listener exists before the handler, so the issuer is known when the emulator is built.
 	hs := httptest.NewUnstartedServer(nil)
-	s, err := idp.New(idp.Config{Issuer: "http://" + hs.Listener.Addr().String() + "/", Tenant: t, Now: c.now, Logger: c.logger})
+	s, err := idp.New(idp.Config{Issuer: "http://" + hs.Listener.Addr().String() + "/", Tenant: t, Now: c.now,
+		Logger: c.logger, Reload: c.load})
 	if err != nil {
 		hs.Close()
 		return nil, err
