@@ -293,7 +293,7 @@ func rateLimited(h http.Header, now time.Time) {
 }
 
 // deniedLogin answers /authorize as Auth0 does when a rule or an Action denies the login
-// (https://auth0.com/docs/customize/actions/flows-and-triggers/login-flow/api-object:
+// (https://auth0.com/docs/customize/actions/reference/post-login/post-login-api-object:
 // api.access.deny): the error goes back to the application, once its client and redirect_uri
 // are trusted; before that, the request's own error is shown as usual.
 func (s *Server) deniedLogin(f Fault, id string) browserHandler {
