@@ -42,7 +42,7 @@ func mintToken(args []string, env func(string) string, stdout, stderr io.Writer)
 	if len(claims) > 0 {
 		req.Claims = claims
 	}
-	em, err := newEmulator(idp.Config{Issuer: *issuer}, tenantSource{path: *tenantPath})
+	em, err := newEmulator(idp.Config{Issuer: *issuer, ControlDisabled: true}, tenantSource{path: *tenantPath})
 	if err != nil {
 		fmt.Fprintf(stderr, "mockidp token: %v\n", err)
 		return 1

@@ -41,6 +41,7 @@ type MintRequest struct {
 // with the tenant's key, as the token endpoint would issue it: tokens it returns verify against
 // the JWKS of any emulator serving the same tenant file. It issues no refresh token.
 func (s *Server) MintToken(req MintRequest) (*TokenResponse, error) {
+	s = s.current() // the tenant served now, though s may be the snapshot New returned
 	for _, k := range slices.Sorted(maps.Keys(req.Claims)) {
 		if err := tenant.CheckClaim(k); err != nil {
 			return nil, fmt.Errorf("idp: claims: %w", err)

@@ -19,6 +19,7 @@ import (
 const (
 	DefaultCodeLifetime = 60 * time.Second
 	DefaultMaxBodyBytes = 64 << 10
+	DefaultJournalSize  = 1000
 )
 
 // Config is everything a Server needs; main builds it from flags, tests from fixtures.
@@ -50,6 +51,17 @@ type Config struct {
 	// LimitFlags names, for each bound of store.Limits (by field name), the setting that
 	// raises it, for the log line of a request refused at that bound.
 	LimitFlags map[string]string
+
+	// Reload reads the tenant again, for the control API's reload and reset (control.go): main
+	// builds it from the tenant file, so that the Server itself reads no file. Nil means the
+	// tenant cannot be read again: reload is refused and reset restores Tenant.
+	Reload func() (*tenant.Tenant, error)
+	// ControlDisabled turns the control API under /tenantless/ off: its paths answer 404.
+	ControlDisabled bool
+	// ControlToken, when set, is the Bearer token the control API requires.
+	ControlToken string
+	// JournalSize bounds the request journal (default 1000 requests).
+	JournalSize int
 }
 
 // Server is the emulator: an http.Handler serving a tenant's Authentication API endpoints.
@@ -68,6 +80,8 @@ type Server struct {
 	// limitFlags: Config.LimitFlags.
 	limitFlags map[string]string
 	mux        *http.ServeMux
+	// live is what every snapshot of the Server shares across reloads (control.go).
+	live *live
 }
 
 // ConfigError names the Config field New refuses and says what to set instead.
@@ -121,6 +135,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
+	s.live = newLive(cfg, s)
 	return s, nil
 }
 
@@ -162,11 +177,12 @@ func tenantKeys(t *tenant.Tenant, host string) (*signing.KeySet, error) {
 // Issuer is the issuer URL, ending in "/".
 func (s *Server) Issuer() string { return s.issuer }
 
-// Tenant is the tenant served.
-func (s *Server) Tenant() *tenant.Tenant { return s.tenant }
+// Tenant is the tenant served now: a reload replaces it.
+func (s *Server) Tenant() *tenant.Tenant { return s.current().tenant }
 
-// Keys is the key set tokens are signed with.
-func (s *Server) Keys() *signing.KeySet { return s.keys }
+// Keys is the key set tokens are signed with now: a reload of a tenant naming other keys
+// replaces it.
+func (s *Server) Keys() *signing.KeySet { return s.current().keys }
 
 // Clock is the Server's clock: moving it moves every lifetime the Server checks.
 func (s *Server) Clock() *Clock { return s.clock }
@@ -192,7 +208,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	var out outcome
-	s.mux.ServeHTTP(rec, withOutcome(r, &out))
+	s.dispatch(rec, withOutcome(r, &out))
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),

@@ -1,6 +1,7 @@
 // Package idptest runs the emulator for Go tests, as net/http/httptest runs a handler: a real
-// Auth0-compatible tenant on a loopback port, with its issuer known before it starts, and
-// helpers that mint tokens its JWKS verifies.
+// Auth0-compatible tenant on a loopback port, with its issuer known before it starts, helpers
+// that mint tokens its JWKS verifies, and the controls of its control API: the clock, faults,
+// reset, reload and the journal of requests.
 //
 //	func TestAPI(t *testing.T) {
 //		tenant := idptest.New(t) // the default demo tenant; closed when the test ends
@@ -106,7 +107,8 @@ func Start(opts ...Option) (*Server, error) {
 	if c.tls {
 		scheme = "https"
 	}
-	s, err := idp.New(idp.Config{Issuer: scheme + "://" + hs.Listener.Addr().String() + "/", Tenant: t, Now: c.now, Logger: c.logger})
+	s, err := idp.New(idp.Config{Issuer: scheme + "://" + hs.Listener.Addr().String() + "/", Tenant: t, Now: c.now,
+		Logger: c.logger, Reload: c.load})
 	if err != nil {
 		hs.Close()
 		return nil, err
