@@ -11,4 +11,7 @@
 //
 // The defaults match mockidp's default tenant. For a real tenant, set ISSUER, AUDIENCE and
 // CLIENT_ID. A bad value stops the program at start with a message naming the variable.
+//
+// Case ids such as A29, in comments and test names, refer to the attack and fault cases of
+// docs/security.md.
 package main

@@ -55,11 +55,14 @@ func chromiumOrSkip(t *testing.T) string {
 // newBrowser starts headless Chromium with a fresh profile for this test and returns a context
 // for new tabs. The flags keep it from reaching for the internet, which a CI machine may not
 // have and where Chromium would otherwise stall on background fetches.
-func newBrowser(t *testing.T) context.Context {
+//
+// opts add to the flags or replace them; trustCA makes the browser trust a local CA the way a
+// developer's does.
+func newBrowser(t *testing.T, opts ...chromedp.ExecAllocatorOption) context.Context {
 	t.Helper()
 	chromium := chromiumOrSkip(t)
 	life, cancelLife := context.WithTimeout(context.Background(), browserLifetime)
-	alloc, cancelAlloc := chromedp.NewExecAllocator(life,
+	alloc, cancelAlloc := chromedp.NewExecAllocator(life, append([]chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.Headless,
 		chromedp.NoSandbox, // containers and CI runners often forbid the sandbox's namespaces
@@ -71,7 +74,7 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-sync", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(docsWidth, docsHeight),
-	)
+	}, opts...)...)
 	browser, cancelBrowser := chromedp.NewContext(alloc)
 	t.Cleanup(func() { cancelBrowser(); cancelAlloc(); cancelLife() })
 	// The first run starts Chromium and ties it to this context, which has no step timeout.
@@ -79,6 +82,54 @@ func newBrowser(t *testing.T) context.Context {
 		t.Fatalf("starting %s: %v", chromium, err)
 	}
 	return browser
+}
+
+// certutilTimeout bounds each certutil run.
+const certutilTimeout = 30 * time.Second
+
+// trustCA makes Chromium trust the CA in caFile as a developer's browser would after importing
+// it, with no --ignore-certificate-errors: the browser runs with nssHome's HOME.
+func trustCA(t *testing.T, caFile string) chromedp.ExecAllocatorOption {
+	t.Helper()
+	// Added after the test's own environment, so this HOME is the one the browser sees.
+	return chromedp.Env("HOME=" + nssHome(t, caFile))
+}
+
+// nssHome is a HOME for Chromium whose NSS database trusts the CA in caFile for servers:
+// Chromium on Linux reads $HOME/.pki/nssdb. It is made with certutil, from Debian's
+// libnss3-tools.
+func nssHome(t *testing.T, caFile string) string {
+	t.Helper()
+	certutil, err := exec.LookPath("certutil")
+	if err != nil {
+		skipOrFail(t, "E2E_REQUIRE_BROWSER", "certutil is not on PATH (apt-get install libnss3-tools): Chromium cannot be made to trust the local CA")
+	}
+	home := t.TempDir()
+	db := "sql:" + filepath.Join(home, ".pki", "nssdb")
+	require.NoError(t, os.MkdirAll(filepath.Join(home, ".pki", "nssdb"), 0o700))
+	for _, args := range [][]string{
+		{"-N", "-d", db, "--empty-password"},
+		// C,,: a CA trusted to issue server certificates; nothing else.
+		{"-A", "-d", db, "-t", "C,,", "-n", "tenantless local CA", "-i", caFile},
+	} {
+		ctx, cancel := context.WithTimeout(t.Context(), certutilTimeout)
+		out, err := exec.CommandContext(ctx, certutil, args...).CombinedOutput()
+		cancel()
+		require.NoError(t, err, "certutil %s: %s", strings.Join(args, " "), out)
+	}
+	return home
+}
+
+// chromeCookiePolicy is a user data directory whose profile handles third-party cookies as Google
+// Chrome's does by default, blocking them in Incognito windows only (its preference
+// profile.cookie_controls_mode 2). Debian's Chromium blocks them everywhere, which would hide
+// from the silent-authentication iframe the session cookie that a developer's Chrome sends.
+func chromeCookiePolicy(t *testing.T) chromedp.ExecAllocatorOption {
+	t.Helper()
+	dir := t.TempDir()
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "Default"), 0o700))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "Default", "Preferences"), []byte(`{"profile":{"cookie_controls_mode":2}}`), 0o600))
+	return chromedp.UserDataDir(dir)
 }
 
 // tab is one page in its own browser context (own cookies and storage, like a private window),
@@ -282,57 +333,7 @@ func TestBrowser(t *testing.T) {
 	env := StartInProcess(t, DefaultTenant())
 	docs := *updateDocs || envFlag("E2E_UPDATE_DOCS")
 
-	t.Run("alice", func(t *testing.T) {
-		tb := newTab(t, browser)
-		if docs {
-			tb.do("set the viewport", chromedp.EmulateViewport(docsWidth, docsHeight))
-		}
-		tb.do("open the demo app", chromedp.Navigate(env.AppOrigin+"/"))
-		tb.waitState("logged-out")
-		tb.assertShown(loggedOutShown, loggedOutHidden)
-		status, body := tb.callAPI("call-open")
-		assert.Equal(t, "200", status)
-		assert.Contains(t, body, openBody)
-
-		var loginShot func()
-		if docs {
-			loginShot = func() { tb.screenshotTo("login-page.png") }
-		}
-		tb.logIn(env, alice, loginShot)
-		tb.assertShown(
-			[]string{"logout", "profile", "call-open", "call-members", "call-protected"},
-			[]string{"login", "protected-hint", "error"})
-		assert.Equal(t, alice.name, tb.text("profile-name"))
-		assert.Equal(t, alice.email, tb.text("profile-email"))
-
-		status, body = tb.callAPI("call-members")
-		assert.Equal(t, "200", status, body)
-		assert.Contains(t, body, membersBody)
-		status, body = tb.callAPI("call-protected")
-		assert.Equal(t, "200", status, body)
-		assert.Contains(t, body, protectedBody)
-		if docs {
-			tb.screenshotTo("demo-logged-in.png")
-		}
-
-		// The access token lives in memory only: a reload logs in again through the hidden
-		// iframe (prompt=none, web_message) on the emulator's session cookie.
-		tb.do("reload", chromedp.Reload())
-		tb.waitState("logged-in")
-		assert.Equal(t, alice.name, tb.text("profile-name"), "still alice after a reload")
-		status, body = tb.callAPI("call-protected")
-		assert.Equal(t, "200", status, "the token from silent authentication works: %s", body)
-
-		tb.do("click Log out", chromedp.Click(chromedp.CSS("#logout")))
-		tb.waitState("logged-out")
-		assert.Equal(t, env.AppOrigin+"/", tb.location(), "logout returns to the app")
-		tb.assertShown(loggedOutShown, loggedOutHidden)
-
-		// The emulator's session is gone too, not only the page's memory.
-		tb.do("reload after logout", chromedp.Reload())
-		tb.waitState("logged-out")
-		tb.assertShown(loggedOutShown, loggedOutHidden)
-	})
+	t.Run("alice", func(t *testing.T) { aliceInBrowser(t, newTab(t, browser), env, docs) })
 
 	t.Run("bob", func(t *testing.T) {
 		tb := newTab(t, browser)
@@ -347,4 +348,74 @@ func TestBrowser(t *testing.T) {
 		assert.Equal(t, "200", status, body)
 		assert.Contains(t, body, membersBody)
 	})
+}
+
+// TestBrowserHTTPS clicks through the demo of docker-compose.https.yml, run as processes: the
+// demo app on http, the emulator on https with a certificate from the local CA that the browser
+// trusts through its NSS database and the demo app through SSL_CERT_FILE.
+func TestBrowserHTTPS(t *testing.T) {
+	env := StartProcessesHTTPS(t)
+	browser := newBrowser(t, trustCA(t, env.CAFile), chromeCookiePolicy(t))
+	t.Run("alice", func(t *testing.T) {
+		// The emulator's session cookie is a third-party cookie in the silent-authentication
+		// iframe of the http app, as a tenant's is: a browser that blocks those shows the app
+		// logged out after a reload, with the emulator as with Auth0.
+		tb := newTab(t, browser)
+		aliceInBrowser(t, tb, env, false)
+		assert.True(t, strings.HasPrefix(env.IDPOrigin, "https://"), env.IDPOrigin)
+	})
+}
+
+// aliceInBrowser is the demo as a person clicks it: the logged-out view, login on the emulator's
+// page, members-only and protected content, a reload that stays logged in (silent authentication
+// in a hidden iframe), and logout. With docs it refreshes the README's screenshots.
+func aliceInBrowser(t *testing.T, tb *tab, env *Env, docs bool) {
+	if docs {
+		tb.do("set the viewport", chromedp.EmulateViewport(docsWidth, docsHeight))
+	}
+	tb.do("open the demo app", chromedp.Navigate(env.AppOrigin+"/"))
+	tb.waitState("logged-out")
+	tb.assertShown(loggedOutShown, loggedOutHidden)
+	status, body := tb.callAPI("call-open")
+	assert.Equal(t, "200", status)
+	assert.Contains(t, body, openBody)
+
+	var loginShot func()
+	if docs {
+		loginShot = func() { tb.screenshotTo("login-page.png") }
+	}
+	tb.logIn(env, alice, loginShot)
+	tb.assertShown(
+		[]string{"logout", "profile", "call-open", "call-members", "call-protected"},
+		[]string{"login", "protected-hint", "error"})
+	assert.Equal(t, alice.name, tb.text("profile-name"))
+	assert.Equal(t, alice.email, tb.text("profile-email"))
+
+	status, body = tb.callAPI("call-members")
+	assert.Equal(t, "200", status, body)
+	assert.Contains(t, body, membersBody)
+	status, body = tb.callAPI("call-protected")
+	assert.Equal(t, "200", status, body)
+	assert.Contains(t, body, protectedBody)
+	if docs {
+		tb.screenshotTo("demo-logged-in.png")
+	}
+
+	// The access token lives in memory only: a reload logs in again through the hidden
+	// iframe (prompt=none, web_message) on the emulator's session cookie.
+	tb.do("reload", chromedp.Reload())
+	tb.waitState("logged-in")
+	assert.Equal(t, alice.name, tb.text("profile-name"), "still alice after a reload")
+	status, body = tb.callAPI("call-protected")
+	assert.Equal(t, "200", status, "the token from silent authentication works: %s", body)
+
+	tb.do("click Log out", chromedp.Click(chromedp.CSS("#logout")))
+	tb.waitState("logged-out")
+	assert.Equal(t, env.AppOrigin+"/", tb.location(), "logout returns to the app")
+	tb.assertShown(loggedOutShown, loggedOutHidden)
+
+	// The emulator's session is gone too, not only the page's memory.
+	tb.do("reload after logout", chromedp.Reload())
+	tb.waitState("logged-out")
+	tb.assertShown(loggedOutShown, loggedOutHidden)
 }

@@ -15,6 +15,8 @@ import (
 // Compose is the part of a docker-compose.yml the harness runs and the wiring test checks.
 type Compose struct {
 	Services map[string]*ComposeService `yaml:"services"`
+	// Volumes are the named volumes the file declares; their settings do not matter here.
+	Volumes map[string]any `yaml:"volumes"`
 }
 
 // ComposeService is one service. Environment and DependsOn accept both of Compose's spellings
@@ -208,6 +210,12 @@ func (s *ComposeService) PortMappings() ([]PortMapping, error) {
 // VolumeMount is one short-syntax "volumes" entry: source:target[:mode].
 type VolumeMount struct {
 	Source, Target, Mode string
+}
+
+// Named reports whether the source is a named volume rather than a path on the host: Compose
+// reads a source that starts with neither "." nor "/" nor "~" as a volume's name.
+func (m VolumeMount) Named() bool {
+	return !strings.HasPrefix(m.Source, ".") && !strings.HasPrefix(m.Source, "/") && !strings.HasPrefix(m.Source, "~")
 }
 
 // Mounts parses the service's volumes.

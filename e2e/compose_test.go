@@ -14,20 +14,34 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/tenantless/tenantless/mockidp/localca"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
-// TestComposeWiring reads docker-compose.yml and the Dockerfile and checks that they agree with
+// TestComposeWiring reads the compose files and the Dockerfile and checks that they agree with
 // each other, with the default tenant and with what the programs expect, so the files cannot rot
-// where no Docker engine runs. StartProcesses runs the same file's environment for real.
+// where no Docker engine runs. StartProcesses and StartProcessesHTTPS run the same files'
+// environments for real.
 //
-// The address every browser sees (the issuer, http://localhost:4000/) and the one the demo app's
-// container uses to fetch keys (JWKS_URI, http://mockidp:4000/...) differ on purpose; most checks
-// are about keeping each on its side.
+// The address every browser sees (the issuer, http://localhost:4000/ or https://localhost:4443/)
+// and the one the demo app's container uses to fetch keys (JWKS_URI, on the service name mockidp)
+// differ on purpose; most checks are about keeping each on its side.
 func TestComposeWiring(t *testing.T) {
+	for _, tc := range []struct {
+		file   string
+		issuer string
+	}{
+		{ComposeFile, "http://localhost:4000/"},
+		{ComposeHTTPSFile, "https://localhost:4443/"},
+	} {
+		t.Run(tc.file, func(t *testing.T) { checkComposeWiring(t, tc.file, tc.issuer) })
+	}
+}
+
+func checkComposeWiring(t *testing.T, file, wantIssuer string) {
 	root, err := moduleRoot()
 	require.NoError(t, err)
-	compose, err := LoadCompose(filepath.Join(root, "docker-compose.yml"))
+	compose, err := LoadCompose(filepath.Join(root, file))
 	require.NoError(t, err)
 	idpSvc, err := compose.Service(ServiceIDP)
 	require.NoError(t, err)
@@ -36,6 +50,10 @@ func TestComposeWiring(t *testing.T) {
 	idpEnv, err := idpSvc.Env(noEnv)
 	require.NoError(t, err)
 	appEnv, err := appSvc.Env(noEnv)
+	require.NoError(t, err)
+	wantURL, err := url.Parse(wantIssuer)
+	require.NoError(t, err)
+	idpPort, err := strconv.Atoi(wantURL.Port())
 	require.NoError(t, err)
 
 	publishedPort := func(t *testing.T, name string, svc *ComposeService) PortMapping {
@@ -55,7 +73,7 @@ func TestComposeWiring(t *testing.T) {
 	}
 
 	t.Run("ports are published on loopback only", func(t *testing.T) {
-		for name, want := range map[string]int{ServiceIDP: 4000, ServiceApp: 3000} {
+		for name, want := range map[string]int{ServiceIDP: idpPort, ServiceApp: 3000} {
 			p := publishedPort(t, name, compose.Services[name])
 			assert.Equal(t, "127.0.0.1", p.HostIP, "services.%s.ports: publish on 127.0.0.1, not every interface of the developer's machine", name)
 			assert.Equal(t, want, p.HostPort, "services.%s.ports: the README and the default tenant use port %d", name, want)
@@ -71,7 +89,7 @@ func TestComposeWiring(t *testing.T) {
 
 	t.Run("one issuer, as the browser sees it", func(t *testing.T) {
 		issuer := idpEnv["MOCKIDP_ISSUER"]
-		assert.Equal(t, "http://localhost:4000/", issuer, "MOCKIDP_ISSUER")
+		assert.Equal(t, wantIssuer, issuer, "MOCKIDP_ISSUER")
 		assert.Equal(t, issuer, appEnv["ISSUER"], "demoapp's ISSUER must be byte for byte mockidp's MOCKIDP_ISSUER: tokens carry it in iss")
 		u, err := url.Parse(issuer)
 		require.NoError(t, err)
@@ -85,7 +103,7 @@ func TestComposeWiring(t *testing.T) {
 		require.NotEmpty(t, raw, "demoapp needs JWKS_URI: inside its container localhost:4000 (the issuer) is the demo app itself")
 		u, err := url.Parse(raw)
 		require.NoError(t, err)
-		assert.Equal(t, "http", u.Scheme)
+		assert.Equal(t, wantURL.Scheme, u.Scheme, "JWKS_URI is served by the same server as the issuer, so with its scheme")
 		assert.Equal(t, ServiceIDP, u.Hostname(), "JWKS_URI's host must be the emulator's service name")
 		_, idpPort, err := hostPort(idpEnv["MOCKIDP_ADDR"])
 		require.NoError(t, err)
@@ -121,7 +139,7 @@ func TestComposeWiring(t *testing.T) {
 	})
 
 	t.Run("healthchecks probe each service's own port", func(t *testing.T) {
-		for name, wantPath := range map[string]string{ServiceIDP: "/healthz", ServiceApp: "/api/open"} {
+		for name, want := range map[string]struct{ scheme, path string }{ServiceIDP: {wantURL.Scheme, "/healthz"}, ServiceApp: {"http", "/api/open"}} {
 			svc := compose.Services[name]
 			require.NotNil(t, svc.Healthcheck, "services.%s has no healthcheck", name)
 			test := svc.Healthcheck.Test
@@ -132,7 +150,8 @@ func TestComposeWiring(t *testing.T) {
 			require.NoError(t, err)
 			assert.Contains(t, []string{"127.0.0.1", "localhost"}, u.Hostname(), "services.%s.healthcheck runs inside the container", name)
 			assert.Equal(t, strconv.Itoa(publishedPort(t, name, svc).ContainerPort), u.Port(), "services.%s.healthcheck must probe its container port", name)
-			assert.Equal(t, wantPath, u.Path, "services.%s.healthcheck", name)
+			assert.Equal(t, want.path, u.Path, "services.%s.healthcheck", name)
+			assert.Equal(t, want.scheme, u.Scheme, "services.%s.healthcheck probes what the service serves", name)
 			assert.Positive(t, svc.Healthcheck.Retries, "services.%s.healthcheck.retries", name)
 		}
 	})
@@ -142,6 +161,44 @@ func TestComposeWiring(t *testing.T) {
 		require.True(t, ok, "services.demoapp.depends_on must name mockidp")
 		assert.Equal(t, "service_healthy", dep.Condition, "services.demoapp.depends_on.mockidp.condition")
 	})
+
+	if wantURL.Scheme == "https" {
+		t.Run("the local CA is on a volume both services mount", func(t *testing.T) {
+			caDir := idpEnv["MOCKIDP_CA_DIR"]
+			require.True(t, path.IsAbs(caDir), "services.mockidp.environment.MOCKIDP_CA_DIR %q: an absolute path in the container "+
+				"(the image has no $HOME, so there is no default)", caDir)
+			volume := func(name string, svc *ComposeService) VolumeMount {
+				t.Helper()
+				mounts, err := svc.Mounts()
+				require.NoError(t, err)
+				i := slices.IndexFunc(mounts, func(m VolumeMount) bool { return m.Target == caDir })
+				require.GreaterOrEqual(t, i, 0, "services.%s.volumes: nothing is mounted at the CA directory %s", name, caDir)
+				return mounts[i]
+			}
+			idpMount, appMount := volume(ServiceIDP, idpSvc), volume(ServiceApp, appSvc)
+			assert.True(t, idpMount.Named(), "the CA lives in a named volume, not in a directory of the host")
+			assert.Contains(t, compose.Volumes, idpMount.Source, "the top-level volumes declare %s", idpMount.Source)
+			assert.Equal(t, idpMount.Source, appMount.Source, "the demo app mounts the emulator's CA volume")
+			assert.Empty(t, idpMount.Mode, "the emulator makes the CA in its volume on first start")
+			assert.Equal(t, "ro", appMount.Mode, "the demo app only reads the CA")
+			assert.Equal(t, path.Join(caDir, localca.CertFile), appEnv["SSL_CERT_FILE"],
+				"the demo app trusts the CA certificate alone: it talks to no server but the emulator")
+
+			df := readDockerfile(t, filepath.Join(root, "Dockerfile"))
+			assert.Equal(t, df.user, df.owned[caDir],
+				"the image has %s owned by its user, so a new named volume there is writable by the non-root emulator", caDir)
+		})
+
+		t.Run("the certificate names the service JWKS_URI uses", func(t *testing.T) {
+			u, err := url.Parse(appEnv["JWKS_URI"])
+			require.NoError(t, err)
+			args := idpSvc.Command
+			i := slices.Index(args, "--tls-host")
+			require.True(t, i >= 0 && i+1 < len(args), "services.mockidp.command %q: want --tls-host %s", args, u.Hostname())
+			assert.Equal(t, u.Hostname(), args[i+1], "services.mockidp.command: --tls-host must be JWKS_URI's host")
+			assert.Equal(t, "serve", args[0], "services.mockidp.command runs the server")
+		})
+	}
 
 	t.Run("image builds both programs where the entrypoints run them", func(t *testing.T) {
 		df := readDockerfile(t, filepath.Join(root, "Dockerfile"))
@@ -162,6 +219,7 @@ func TestComposeWiring(t *testing.T) {
 type dockerfile struct {
 	programs map[string]string // path in the final image -> Go package built into it
 	user     string            // the final stage's last USER
+	owned    map[string]string // path in the final image -> the owner COPY --chown gave it
 }
 
 // readDockerfile follows `go build -o OUT PKG` in build stages and `COPY --from=STAGE SRC... DST`
@@ -203,7 +261,7 @@ func readDockerfile(t *testing.T, file string) dockerfile {
 				stage = words[3]
 			}
 			built[stage] = map[string]string{}
-			final, df.user = map[string]string{}, ""
+			final, df.user, df.owned = map[string]string{}, "", map[string]string{}
 		case "RUN":
 			for _, cmd := range strings.Split(line, "&&") {
 				w := strings.Fields(cmd)
@@ -216,11 +274,14 @@ func readDockerfile(t *testing.T, file string) dockerfile {
 				}
 			}
 		case "COPY":
-			from := ""
+			from, owner := "", ""
 			args := words[1:]
 			for len(args) > 0 && strings.HasPrefix(args[0], "--") {
 				if v, ok := strings.CutPrefix(args[0], "--from="); ok {
 					from = v
+				}
+				if v, ok := strings.CutPrefix(args[0], "--chown="); ok {
+					owner = v
 				}
 				args = args[1:]
 			}
@@ -228,6 +289,9 @@ func readDockerfile(t *testing.T, file string) dockerfile {
 				continue
 			}
 			dst := args[len(args)-1]
+			if owner != "" {
+				df.owned[dst] = owner
+			}
 			for _, src := range args[:len(args)-1] {
 				pkg, ok := built[from][src]
 				if !ok {

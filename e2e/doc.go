@@ -8,7 +8,8 @@
 //   - StartInProcess serves both on httptest servers in this process;
 //   - StartProcesses builds the two binaries and runs them with the environment that
 //     docker-compose.yml gives their containers, only the addresses rewritten to free loopback
-//     ports.
+//     ports; StartProcessesHTTPS does the same with docker-compose.https.yml, whose emulator
+//     serves https with a certificate from a local CA that both share.
 //
 // Both bind 127.0.0.1 and are reached as http://localhost:<port>: one host name for both
 // origins makes them same-site, so the emulator's SameSite=Lax session cookie reaches the

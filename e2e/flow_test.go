@@ -19,6 +19,7 @@ var harnesses = []struct {
 }{
 	{KindInProcess, func(t testing.TB) *Env { return StartInProcess(t, DefaultTenant()) }},
 	{KindProcesses, StartProcesses},
+	{KindProcesses + " over https", StartProcessesHTTPS},
 }
 
 const (

@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"bytes"
+	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +14,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path"
 	"regexp"
 	"strings"
@@ -112,7 +115,8 @@ func TenantFor(appOrigin string) (fs.FS, error) {
 type Env struct {
 	// Kind is KindInProcess or KindProcesses.
 	Kind string
-	// Issuer is the emulator's issuer as browsers and tokens see it: http://localhost:<port>/.
+	// Issuer is the emulator's issuer as browsers and tokens see it: http://localhost:<port>/,
+	// or https:// for an https emulator.
 	Issuer string
 	// IDPOrigin is Issuer without the trailing slash: auth0-spa-js's "domain".
 	IDPOrigin string
@@ -125,17 +129,58 @@ type Env struct {
 	Tenant Tenant
 	// IDP is the emulator, in process only (nil for processes): for MintToken.
 	IDP *idp.Server
+	// CAFile is the certificate of the local CA that signs an https emulator's certificate, ""
+	// for http.
+	CAFile string
+	// roots holds CAFile's certificate, and transport trusts it alone.
+	roots     *x509.CertPool
+	transport *http.Transport
+
+	files *tenantFiles // in process only
 }
 
 // Client returns an HTTP client like a fresh browser profile: its own cookie jar, no redirects
-// followed (each hop is the test's to check), and a timeout so no test hangs on a server.
+// followed (each hop is the test's to check), and a timeout so no test hangs on a server. For an
+// https emulator it trusts the local CA and nothing else, so a test that passes proves the
+// certificate the emulator serves.
 func (e *Env) Client() *http.Client {
 	jar, _ := cookiejar.New(nil) // New never fails without options
-	return &http.Client{
+	c := &http.Client{
 		Jar:           jar,
 		Timeout:       10 * time.Second,
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
+	if e.transport != nil {
+		c.Transport = e.transport
+	}
+	return c
+}
+
+// trustCA reads CAFile and makes the transport Client uses for the emulator.
+func (e *Env) trustCA() error {
+	roots, err := caRoots(e.CAFile)
+	if err != nil {
+		return err
+	}
+	e.roots = roots
+	e.transport = &http.Transport{
+		TLSClientConfig:   &tls.Config{RootCAs: roots, MinVersion: tls.VersionTLS12},
+		ForceAttemptHTTP2: true,
+	}
+	return nil
+}
+
+// caRoots reads a CA certificate file into a pool of its own.
+func caRoots(file string) (*x509.CertPool, error) {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(data) {
+		return nil, fmt.Errorf("%s holds no PEM certificate", file)
+	}
+	return pool, nil
 }
 
 // StartInProcess serves the emulator and the demo app on httptest servers and closes them when
@@ -160,10 +205,13 @@ func StartInProcess(t testing.TB, ten Tenant) *Env {
 	if err != nil {
 		t.Fatalf("mockidp: %v", err)
 	}
-	emulator, err := idp.New(idp.Config{Issuer: issuer, Tenant: loaded, Logger: logger.With("server", "mockidp")})
+	files := &tenantFiles{fsys: ten.FS.(fstest.MapFS), name: ten.File}
+	emulator, err := idp.New(idp.Config{Issuer: issuer, Tenant: loaded, Logger: logger.With("server", "mockidp"),
+		Reload: files.load})
 	if err != nil {
 		t.Fatalf("mockidp: %v", err)
 	}
+	t.Cleanup(func() { _ = emulator.Close() })
 	app, err := api.New(api.Config{
 		Issuer:   issuer,
 		Audience: Audience,
@@ -185,7 +233,38 @@ func StartInProcess(t testing.TB, ten Tenant) *Env {
 		JWKSURI:   issuer + ".well-known/jwks.json",
 		Tenant:    ten,
 		IDP:       emulator,
+		files:     files,
 	}
+}
+
+// tenantFiles is the in-process emulator's tenant file system, which a test edits and the
+// emulator reads again on reload and reset.
+type tenantFiles struct {
+	mu   sync.Mutex
+	fsys fstest.MapFS
+	name string
+}
+
+func (f *tenantFiles) load() (*tenant.Tenant, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return tenant.Load(f.fsys, f.name)
+}
+
+// EditTenant replaces old with new in the in-process emulator's tenant file; the emulator
+// serves the edit after a reload (POST {issuer}tenantless/reload).
+func (e *Env) EditTenant(old, new string) error {
+	if e.files == nil {
+		return fmt.Errorf("e2e: only an in-process emulator's tenant can be edited")
+	}
+	e.files.mu.Lock()
+	defer e.files.mu.Unlock()
+	file := e.files.fsys[e.files.name]
+	if !strings.Contains(string(file.Data), old) {
+		return fmt.Errorf("e2e: the tenant file has no %q", old)
+	}
+	e.files.fsys[e.files.name] = &fstest.MapFile{Data: []byte(strings.Replace(string(file.Data), old, new, 1)), Mode: file.Mode}
+	return nil
 }
 
 // localhostAddr is localhost:<port> of a loopback listener. The name, not 127.0.0.1, goes into

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"io/fs"
+	"path/filepath"
 	"testing"
 	"testing/fstest"
 
@@ -102,7 +103,43 @@ func TestMapPath(t *testing.T) {
 	assert.ErrorContains(t, err, "outside every volume")
 	_, err = mapPath("/fixtures/../etc/passwd", vols)
 	assert.Error(t, err)
+	got, err = mapPath("/fixtures", vols)
+	require.NoError(t, err)
+	assert.Equal(t, "/tmp/x", got, "the mount point itself")
+	_, err = mapPath("/fixtures-other/t.yaml", vols)
+	assert.ErrorContains(t, err, "outside every volume", "a sibling that shares the prefix")
 	got, err = mapPath("relative", vols)
 	require.NoError(t, err)
 	assert.Equal(t, "relative", got)
+}
+
+// A named volume is one directory that every service mounting it shares, and must be declared.
+func TestPlanNamedVolumes(t *testing.T) {
+	root, err := moduleRoot()
+	require.NoError(t, err)
+	load := func(t *testing.T) *Compose {
+		c, err := LoadCompose(filepath.Join(root, ComposeHTTPSFile))
+		require.NoError(t, err)
+		return c
+	}
+	t.Run("shared", func(t *testing.T) {
+		plan, err := planProcesses(load(t), root, t.TempDir())
+		require.NoError(t, err)
+		caDir := plan.procs[ServiceIDP].env["MOCKIDP_CA_DIR"]
+		assert.DirExists(t, caDir)
+		assert.Equal(t, filepath.Join(caDir, "ca.pem"), plan.procs[ServiceApp].env["SSL_CERT_FILE"], "the demo app reads the emulator's CA directory")
+		assert.Equal(t, filepath.Join(caDir, "ca.pem"), plan.caFile)
+	})
+	t.Run("undeclared", func(t *testing.T) {
+		c := load(t)
+		c.Volumes = nil
+		_, err := planProcesses(c, root, t.TempDir())
+		assert.ErrorContains(t, err, `"ca" is not declared under the top-level volumes`)
+	})
+	t.Run("https without a CA directory", func(t *testing.T) {
+		c := load(t)
+		delete(c.Services[ServiceIDP].Environment, "MOCKIDP_CA_DIR")
+		_, err := planProcesses(c, root, t.TempDir())
+		assert.ErrorContains(t, err, "an https issuer needs MOCKIDP_CA_DIR")
+	})
 }

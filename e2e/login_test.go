@@ -279,6 +279,7 @@ func verifyIDToken(t testing.TB, env *Env, raw, nonce string) idClaims {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 	defer cancel()
+	ctx = oidc.ClientContext(ctx, env.Client())
 	provider, err := oidc.NewProvider(ctx, env.Issuer)
 	require.NoError(t, err, "discovery at %s", env.Issuer)
 	tok, err := provider.Verifier(&oidc.Config{ClientID: SPAClientID}).Verify(ctx, raw)
@@ -343,7 +344,7 @@ func webMessage(t testing.TB, r response) map[string]string {
 // m2mToken is a client-credentials token for the M2M client.
 func m2mToken(t testing.TB, env *Env) tokenResponse {
 	t.Helper()
-	r := postForm(t, http.DefaultClient, env.IDPOrigin+"/oauth/token", url.Values{
+	r := postForm(t, env.Client(), env.IDPOrigin+"/oauth/token", url.Values{
 		"grant_type":    {"client_credentials"},
 		"client_id":     {m2mClientID},
 		"client_secret": {m2mClientSecret},

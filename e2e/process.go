@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -16,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/tenantless/tenantless/mockidp/localca"
 )
 
 // The compose services the process harness runs, in start order (demoapp depends on mockidp
@@ -35,6 +38,13 @@ const (
 	processOutputMax = 64 << 10
 )
 
+// The compose files the process harness runs: the demo over http, and over https with the local
+// CA on a volume shared by both services.
+const (
+	ComposeFile      = "docker-compose.yml"
+	ComposeHTTPSFile = "docker-compose.https.yml"
+)
+
 // StartProcesses builds mockidp and demoapp (once per test binary) and runs them the way
 // docker-compose.yml runs their containers: the entrypoints the file names, the environment it
 // gives each service and nothing from the caller's (only GORACE is added when the tests run with
@@ -47,16 +57,30 @@ const (
 //     localhost:<new port>, and <service>:<container port> (the compose network, JWKS_URI)
 //     becomes 127.0.0.1:<new port>, so the back channel still differs from the issuer;
 //   - paths under a volume's target point into a copy of the volume's source, with the tenant's
-//     demo app origin rewritten (Tenant.For).
+//     demo app origin rewritten (Tenant.For); a named volume is one empty directory that every
+//     service mounting it shares.
 //
 // The processes get SIGTERM when the test ends and must exit 0, as `docker compose down` expects.
 func StartProcesses(t testing.TB) *Env {
+	t.Helper()
+	return startCompose(t, ComposeFile)
+}
+
+// StartProcessesHTTPS is StartProcesses for docker-compose.https.yml: the emulator serves https
+// with a certificate from a local CA it makes in the shared volume, and Env.CAFile is that CA's
+// certificate.
+func StartProcessesHTTPS(t testing.TB) *Env {
+	t.Helper()
+	return startCompose(t, ComposeHTTPSFile)
+}
+
+func startCompose(t testing.TB, file string) *Env {
 	t.Helper()
 	root, err := moduleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	composePath := filepath.Join(root, "docker-compose.yml")
+	composePath := filepath.Join(root, file)
 	compose, err := LoadCompose(composePath)
 	if err != nil {
 		t.Fatal(err)
@@ -81,14 +105,23 @@ func StartProcesses(t testing.TB) *Env {
 		p.health[0] = hc
 		startProcess(t, p)
 	}
-	return &Env{
+	env := &Env{
 		Kind:      KindProcesses,
 		Issuer:    plan.issuer,
 		IDPOrigin: strings.TrimSuffix(plan.issuer, "/"),
 		AppOrigin: plan.appOrigin,
 		JWKSURI:   plan.jwksURI,
 		Tenant:    plan.tenant,
+		CAFile:    plan.caFile,
 	}
+	if env.CAFile != "" {
+		// The emulator made the CA before its healthcheck could pass.
+		if err := env.trustCA(); err != nil {
+			t.Fatalf("%s: the local CA: %v", composePath, err)
+		}
+		t.Cleanup(env.transport.CloseIdleConnections)
+	}
+	return env
 }
 
 // path0 is the program name of an in-container path such as /mockidp.
@@ -109,6 +142,7 @@ type processPlan struct {
 	appOrigin string
 	jwksURI   string
 	tenant    Tenant
+	caFile    string
 }
 
 // volumeCopy is a volume's source copied for the harness, with the files it rewrote.
@@ -144,6 +178,7 @@ func planProcesses(c *Compose, root, dir string) (*processPlan, error) {
 	plan := &processPlan{order: services, procs: map[string]*process{}}
 	plan.appOrigin = "http://" + net.JoinHostPort("localhost", strconv.Itoa(addrs.services[ServiceApp].local))
 	var idpVolumes []volumeCopy
+	named := map[string]string{} // a named volume's directory, shared by the services mounting it
 	for _, name := range services {
 		svc := c.Services[name]
 		env, err := svc.Env(noEnv)
@@ -156,6 +191,19 @@ func planProcesses(c *Compose, root, dir string) (*processPlan, error) {
 		}
 		var volumes []volumeCopy
 		for i, m := range mounts {
+			if m.Named() {
+				if _, ok := c.Volumes[m.Source]; !ok {
+					return nil, fmt.Errorf("services.%s.volumes: %q is not declared under the top-level volumes", name, m.Source)
+				}
+				if named[m.Source] == "" {
+					named[m.Source] = filepath.Join(dir, "volumes", m.Source)
+					if err := os.MkdirAll(named[m.Source], 0o700); err != nil {
+						return nil, err
+					}
+				}
+				volumes = append(volumes, volumeCopy{target: m.Target, dir: named[m.Source]})
+				continue
+			}
 			dst := filepath.Join(dir, name, strconv.Itoa(i))
 			rewritten, err := copyRewritten(filepath.Join(root, m.Source), dst, plan.appOrigin)
 			if err != nil {
@@ -204,6 +252,12 @@ func planProcesses(c *Compose, root, dir string) (*processPlan, error) {
 	plan.jwksURI = appEnv["JWKS_URI"]
 	if plan.jwksURI == "" {
 		plan.jwksURI = plan.issuer + ".well-known/jwks.json"
+	}
+	if u, err := url.Parse(plan.issuer); err == nil && u.Scheme == "https" {
+		if idpEnv["MOCKIDP_CA_DIR"] == "" {
+			return nil, errors.New("an https issuer needs MOCKIDP_CA_DIR: without $HOME the emulator has no default CA directory")
+		}
+		plan.caFile = localca.CertPath(idpEnv["MOCKIDP_CA_DIR"])
 	}
 	tenantFile := idpEnv["MOCKIDP_TENANT"]
 	for _, v := range idpVolumes {
@@ -305,12 +359,16 @@ func (a *addrMap) hostPort(self, host string, port int) (string, error) {
 	return "", fmt.Errorf("no service is published on port %d", port)
 }
 
-// mapPath maps an absolute in-container path under a volume's target to the volume's copy.
+// mapPath maps an absolute in-container path under a volume's target, or the target itself, to
+// the volume's copy.
 func mapPath(v string, volumes []volumeCopy) (string, error) {
 	if !strings.HasPrefix(v, "/") {
 		return v, nil
 	}
 	for _, m := range volumes {
+		if v == strings.TrimSuffix(m.target, "/") {
+			return m.dir, nil
+		}
 		rel, ok := strings.CutPrefix(v, strings.TrimSuffix(m.target, "/")+"/")
 		if ok && filepath.IsLocal(rel) {
 			return filepath.Join(m.dir, filepath.FromSlash(rel)), nil

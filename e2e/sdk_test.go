@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -19,10 +20,14 @@ type sdkResult struct {
 	Version string `json:"version"`
 	Flow    string `json:"flow"`
 	OK      bool   `json:"ok"`
+	// Issuer is the scheme of the emulator's issuer the flow ran against; the tests set it.
+	Issuer string `json:"-"`
 }
 
 // TestSDKCompatibility runs the real SDKs against one emulator and demo app: the Go SDKs here,
-// the Node suite in e2e/sdk, then checks that the README's SDK matrix says what they just did.
+// the Node suite in e2e/sdk; then the SDKs that only speak https to a domain (and auth0-spa-js
+// once more) against an https emulator; then checks that the README's SDK matrix says what they
+// just did.
 func TestSDKCompatibility(t *testing.T) {
 	env := StartInProcess(t, DefaultTenant())
 	versions := goModVersions(t)
@@ -36,17 +41,27 @@ func TestSDKCompatibility(t *testing.T) {
 			c.run(t, env)
 		})
 		complete = complete && ran
-		results = append(results, sdkResult{SDK: c.module, Version: versions[c.module], Flow: c.flow, OK: ran && ok})
+		results = append(results, sdkResult{SDK: c.module, Version: versions[c.module], Flow: c.flow, OK: ran && ok, Issuer: "http"})
 	}
 
 	var nodeResults []sdkResult
 	ran := false
 	t.Run("node", func(t *testing.T) {
-		nodeResults = runNodeSuite(t, env)
+		nodeResults = runNodeSuite(t, env, "test")
 		ran = nodeResults != nil
 	})
 	complete = complete && ran
 	results = append(results, nodeResults...)
+
+	var httpsResults []sdkResult
+	ran = false
+	t.Run("node over https", func(t *testing.T) {
+		httpsEnv, extra := startSDKHTTPS(t)
+		httpsResults = runNodeSuite(t, httpsEnv, "test:https", extra...)
+		ran = httpsResults != nil
+	})
+	complete = complete && ran
+	results = append(results, httpsResults...)
 
 	t.Run("README matrix", func(t *testing.T) {
 		if !complete {
@@ -81,29 +96,31 @@ const (
 	matrixHeading = "## SDK compatibility"
 )
 
-// sdkRuntime says where each SDK runs, for the table's readers.
+// sdkRuntime says where each SDK runs, for the table's readers; the default is Node.
 var sdkRuntime = map[string]string{
 	"@auth0/auth0-spa-js":       "browser (Chromium)",
+	"@auth0/nextjs-auth0":       "Node (its middleware, getSession and getAccessToken; no Next.js server)",
 	"express-oauth2-jwt-bearer": "Node",
 	modJWTMiddleware:            "Go",
 	modOIDC:                     "Go",
 	modOAuth2:                   "Go",
 }
 
-// renderMatrix is the table: one row per SDK (sorted by name), flows in the order the tests
-// declare them.
+// renderMatrix is the table: one row per SDK and issuer scheme (sorted by name, http first),
+// flows in the order the tests declare them.
 func renderMatrix(results []sdkResult) string {
 	type row struct {
-		sdk, version   string
-		passed, failed []string
+		sdk, issuer, version string
+		passed, failed       []string
 	}
 	var rows []*row
 	bySDK := map[string]*row{}
 	for _, r := range results {
-		rw := bySDK[r.SDK]
+		key := r.SDK + " " + r.Issuer
+		rw := bySDK[key]
 		if rw == nil {
-			rw = &row{sdk: r.SDK, version: r.Version}
-			bySDK[r.SDK] = rw
+			rw = &row{sdk: r.SDK, issuer: r.Issuer, version: r.Version}
+			bySDK[key] = rw
 			rows = append(rows, rw)
 		}
 		if r.OK {
@@ -112,7 +129,9 @@ func renderMatrix(results []sdkResult) string {
 			rw.failed = append(rw.failed, r.Flow)
 		}
 	}
-	slices.SortStableFunc(rows, func(a, b *row) int { return strings.Compare(a.sdk, b.sdk) })
+	slices.SortStableFunc(rows, func(a, b *row) int {
+		return cmp.Or(strings.Compare(a.sdk, b.sdk), strings.Compare(a.issuer, b.issuer))
+	})
 	cell := func(flows []string) string {
 		if len(flows) == 0 {
 			return "—"
@@ -120,14 +139,14 @@ func renderMatrix(results []sdkResult) string {
 		return strings.ReplaceAll(strings.Join(flows, ", "), "|", `\|`)
 	}
 	var b strings.Builder
-	b.WriteString("| SDK | runs in | version | flows that pass | flows that fail |\n")
-	b.WriteString("|---|---|---|---|---|\n")
+	b.WriteString("| SDK | runs in | issuer | version | flows that pass | flows that fail |\n")
+	b.WriteString("|---|---|---|---|---|---|\n")
 	for _, r := range rows {
 		rt := sdkRuntime[r.sdk]
 		if rt == "" {
 			rt = "Node"
 		}
-		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s |\n", r.sdk, rt, r.version, cell(r.passed), cell(r.failed))
+		fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s |\n", r.sdk, rt, r.issuer, r.version, cell(r.passed), cell(r.failed))
 	}
 	return b.String()
 }
@@ -166,7 +185,7 @@ func checkReadmeMatrix(t *testing.T, results []sdkResult) {
 		return
 	}
 	if update {
-		require.NoError(t, os.WriteFile(file, []byte(before+matrixStart+"\n"+want+after), 0o644))
+		require.NoError(t, os.WriteFile(file, []byte(before+matrixStart+"\n"+want+matrixEnd+after), 0o644))
 		t.Logf("rewrote the SDK matrix in %s", file)
 		return
 	}

@@ -70,6 +70,19 @@ func startServe(t *testing.T, env func(string) string, args ...string) *served {
 	return s
 }
 
+// readyJSON is the "mockidp ready" record of a start-up block logged as JSON.
+func (s *served) readyJSON(t *testing.T) map[string]any {
+	t.Helper()
+	var ready map[string]any
+	for _, line := range s.banner {
+		if strings.Contains(line, `"mockidp ready"`) {
+			require.NoError(t, json.Unmarshal([]byte(line), &ready))
+		}
+	}
+	require.NotNil(t, ready, strings.Join(s.banner, "\n"))
+	return ready
+}
+
 // stop cancels the server's context (as SIGTERM would) and returns its exit code.
 func (s *served) stop(t *testing.T) int {
 	s.cancel()
@@ -180,12 +193,45 @@ func TestServeRefusesBadConfig(t *testing.T) {
 		{"tenant file with errors", nil, []string{"--tenant", bad}, bad + ":3:15: clients[0].app_type:"},
 		{"missing tenant file", []string{"MOCKIDP_TENANT", filepath.Join(dir, "none.yaml")}, nil, "none.yaml"},
 		{"unusable address", nil, []string{"--addr", "256.0.0.1:1"}, "mockidp: listen tcp"},
+		{"unknown store", nil, []string{"--store", "mysql://u:p@localhost/db"},
+			`mockidp: --store (MOCKIDP_STORE): store: "mysql" is not a store; use memory or redis://HOST:PORT/DB` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runCmd(t, envMap(tt.env...), append([]string{"serve"}, tt.args...)...)
 			assert.Equal(t, 1, code)
 			assert.Contains(t, stderr, tt.err)
+		})
+	}
+}
+
+// A store that cannot be reached stops the start, naming its URL without the password.
+func TestServeUnreachableStore(t *testing.T) {
+	url := "redis://user:hunter2@" + freeAddr(t) + "/0"
+	code, _, stderr := runCmd(t, envMap("MOCKIDP_STORE", url), "serve")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "mockidp: --store (MOCKIDP_STORE): store: cannot reach Redis")
+	assert.Contains(t, stderr, strings.Replace(url, "hunter2", "xxxxx", 1))
+	assert.NotContains(t, stderr, "hunter2")
+}
+
+func TestServeRefusesBadBounds(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		err  string
+	}{
+		{"zero flag", nil, []string{"--max-refresh-tokens", "0"}, "mockidp: --max-refresh-tokens (MOCKIDP_MAX_REFRESH_TOKENS) must be positive\n"},
+		{"negative env", []string{"MOCKIDP_MAX_LOGIN_FAILURES", "-1"}, nil, "mockidp: --max-login-failures (MOCKIDP_MAX_LOGIN_FAILURES) must be positive\n"},
+		{"env not a number", []string{"MOCKIDP_MAX_GRANTS", "lots"}, nil, `mockidp: MOCKIDP_MAX_GRANTS="lots": want a whole number` + "\n"},
+		{"no connections", []string{"MOCKIDP_MAX_CONNECTIONS", "0"}, nil, "mockidp: --max-connections (MOCKIDP_MAX_CONNECTIONS) must be positive\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCmd(t, envMap(tt.env...), append([]string{"serve"}, tt.args...)...)
+			assert.Equal(t, 2, code)
+			assert.Equal(t, tt.err, stderr)
 		})
 	}
 }
@@ -241,13 +287,7 @@ func TestServeJSONLogs(t *testing.T) {
 		"resourceServers:\n  - {name: A, identifier: https://a.example.com}\nclientGrants:\n  - {client_id: m, audience: https://a.example.com, scope: []}\n"), 0o644))
 	addr := freeAddr(t)
 	s := startServe(t, envMap("MOCKIDP_TENANT", path), "--addr", addr, "--issuer", "http://"+addr+"/", "--log-format", "json")
-	var ready map[string]any
-	for _, line := range s.banner {
-		if strings.Contains(line, `"mockidp ready"`) {
-			require.NoError(t, json.Unmarshal([]byte(line), &ready))
-		}
-	}
-	require.NotNil(t, ready, strings.Join(s.banner, "\n"))
+	ready := s.readyJSON(t)
 	assert.Equal(t, "http://"+addr+"/", ready["issuer"])
 	assert.Equal(t, 1.0, ready["applications"])
 	assert.Contains(t, ready["try"], "client_id=m")

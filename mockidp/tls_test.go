@@ -220,13 +220,7 @@ func TestServeHTTPSJSONLog(t *testing.T) {
 	caDir := t.TempDir()
 	addr := freeAddr(t)
 	s := startServe(t, envMap("MOCKIDP_CA_DIR", caDir), "--addr", addr, "--issuer", "https://"+addr+"/", "--log-format", "json")
-	var ready map[string]any
-	for _, line := range s.banner {
-		if strings.Contains(line, `"mockidp ready"`) {
-			require.NoError(t, json.Unmarshal([]byte(line), &ready))
-		}
-	}
-	require.NotNil(t, ready, strings.Join(s.banner, "\n"))
+	ready := s.readyJSON(t)
 	assert.Equal(t, filepath.Join(caDir, "ca.pem"), ready["ca"])
 	assert.Equal(t, true, ready["ca_created"])
 	assert.Equal(t, []any{"localhost", "127.0.0.1", "::1"}, ready["tls_hosts"])

@@ -54,4 +54,7 @@
 // `Bearer realm="api"` challenge; malformed request → 400 invalid_request; bad token → 401
 // invalid_token; missing permission → 403 insufficient_scope. Every header value is a constant of
 // this package: nothing from the token is ever echoed.
+//
+// Case ids such as A27, in comments and test names, refer to the attack and fault cases of
+// docs/security.md.
 package jwtauth

@@ -215,7 +215,7 @@ func (ev *PostLoginEvent) js(secrets map[string]string, res *Result) map[string]
 
 func (ev *CredentialsExchangeEvent) js(secrets map[string]string, res *Result) map[string]any {
 	// Claims set by earlier Actions show in event.accessToken.customClaims, since the object
-	// describes the token about to be issued. UNCONFIRMED: Auth0's page does not say.
+	// describes the token about to be issued. Auth0's page does not say; this is the emulator's choice.
 	claims := maps.Clone(ev.AccessToken.CustomClaims)
 	if claims == nil {
 		claims = map[string]any{}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/tenantless/tenantless/mockidp/actions"
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -28,16 +29,6 @@ const (
 	protocolPassword = "oauth2-password"
 	protocolRefresh  = "oauth2-refresh-token"
 )
-
-// actionOutput is what a login's post-login Actions asked for, to apply to every token the login
-// issues: with a code it waits in the store until the code is redeemed, since the Actions run
-// at the login and not again at the exchange (a refresh token runs them again).
-type actionOutput struct {
-	IDTokenClaims     map[string]any
-	AccessTokenClaims map[string]any
-	ScopesAdded       []string
-	ScopesRemoved     []string
-}
 
 // errActionFailed answers a login an Action failed: Auth0 surfaces an Action's uncaught error as
 // access_denied with its message (https://community.auth0.com/t/why-am-i-getting-an-access-denied-error/63027).
@@ -64,10 +55,13 @@ type login struct {
 	req   *authRequest
 }
 
-// postLogin runs the post-login Actions of a login. A denial or a failed Action refuses the login
-// with access_denied, whose description is the denial's reason or the failure's message; the
-// log names the Action, the line and the message.
-func (s *Server) postLogin(lg login) (*actionOutput, *oauthError) {
+// postLogin runs the post-login Actions of a login and returns what they asked for, to apply to
+// every token the login issues: with a code it waits in the code's record until the code is
+// redeemed, since the Actions run at the login and not again at the exchange (a refresh token
+// runs them again). A denial or a failed Action refuses the login with access_denied, whose
+// description is the denial's reason or the failure's message; the log names the Action, the
+// line and the message.
+func (s *Server) postLogin(lg login) (*store.ActionResult, *oauthError) {
 	if !s.actions.Bound(actions.TriggerPostLogin) {
 		return nil, nil
 	}
@@ -86,7 +80,7 @@ func (s *Server) postLogin(lg login) (*actionOutput, *oauthError) {
 		s.log.InfoContext(lg.r.Context(), "metadata change kept for this login only", "user", lg.user.UserID,
 			"app_metadata", slices.Sorted(maps.Keys(res.AppMetadata)), "user_metadata", slices.Sorted(maps.Keys(res.UserMetadata)))
 	}
-	return &actionOutput{
+	return &store.ActionResult{
 		IDTokenClaims: res.IDTokenClaims, AccessTokenClaims: res.AccessTokenClaims,
 		ScopesAdded: res.ScopesAdded, ScopesRemoved: res.ScopesRemoved,
 	}, nil
@@ -153,7 +147,7 @@ func (s *Server) logExecutions(ctx context.Context, t actions.Trigger, res *acti
 
 // applyActions puts what the post-login Actions asked for into the tokens of is. Access-token
 // claims an Auth0 API audience may not carry are dropped (allowedAccessClaims).
-func (s *Server) applyActions(ctx context.Context, is *issue, out *actionOutput) {
+func (s *Server) applyActions(ctx context.Context, is *issue, out *store.ActionResult) {
 	if out == nil {
 		return
 	}
@@ -255,10 +249,16 @@ func (s *Server) actionRequest(r *http.Request, query url.Values, body params) a
 	return req
 }
 
+// compileActions compiles the Actions t binds, for a snapshot serving t: a problem in their
+// code is tenant.Errors positioned in the code file.
+func (s *Server) compileActions(t *tenant.Tenant) (*actions.Engine, error) {
+	return actions.ForTenant(t, actions.Config{Timeout: s.actionTimeout, Logger: s.log, Now: s.now})
+}
+
 // loginsCount is a user's count of logins for event.stats.logins_count, counting this one when
 // it is a login (a refresh is not). The tenant's users bound the map.
 func (s *Server) loginsCount(userID string, counts bool) int {
-	n, _ := s.logins.LoadOrStore(userID, new(atomic.Int64))
+	n, _ := s.live.logins.LoadOrStore(userID, new(atomic.Int64))
 	if counts {
 		return int(n.(*atomic.Int64).Add(1))
 	}

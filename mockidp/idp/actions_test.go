@@ -320,6 +320,38 @@ func TestActionsRunAtLoginNotAtExchange(t *testing.T) {
 	assert.Equal(t, "localhost", s.claimsOf(t, tok.AccessToken)["https://example.com/at"])
 }
 
+// The /authorize query reaches the Actions of a login completed on the login page, kept with the
+// pending login, as it does one answered from the session at once.
+func TestActionsSeeTheAuthorizeQuery(t *testing.T) {
+	s, _ := actionServer(t, 0, "", postLogin(`exports.onExecutePostLogin = async (event, api) => {
+  api.idToken.setCustomClaim('https://example.com/query', event.request.query);
+  api.idToken.setCustomClaim('https://example.com/ui_locales', event.transaction.ui_locales);
+};`))
+	authorize := spaAuthorize(testIssuer, "ui_locales", "fr-CA en", "campaign", "spring", "login_hint", "alice@example.com")
+	b := newBrowser(t, s)
+	tests := []struct {
+		name string
+		get  func() page
+	}{
+		{"login page", func() page { return b.login(authorize, "alice@example.com", "alice-password") }},
+		{"session", func() page { return b.get(authorize) }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok := tokenOK(t, s.exchange(t, codeOf(t, tt.get(), spaCallback, spaState)))
+			id := s.claimsOf(t, tok.IDToken)
+			query, ok := id["https://example.com/query"].(map[string]any)
+			require.True(t, ok, "%v", id)
+			assert.Equal(t, "spring", query["campaign"])
+			assert.Equal(t, spaState, query["state"])
+			assert.Equal(t, "alice@example.com", query["login_hint"])
+			assert.Equal(t, "fr-CA en", query["ui_locales"])
+			assert.NotEmpty(t, query["nonce"])
+			assert.Equal(t, []any{"fr-CA", "en"}, id["https://example.com/ui_locales"])
+		})
+	}
+}
+
 func TestActionClaimRules(t *testing.T) {
 	s, logs := actionServer(t, 0, "",
 		postLogin(`exports.onExecutePostLogin = async (event, api) => {

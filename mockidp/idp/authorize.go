@@ -9,10 +9,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
-// responseMode is how an authorization response reaches the client (wire spec §2.1).
+// responseMode is how an authorization response reaches the client (response_mode in
+// github.com/auth0/docs, articles/api/authentication/api-authz/_authz-client.md).
 type responseMode string
 
 const (
@@ -38,11 +40,34 @@ var authorizeParams = []string{
 // percent-encoding.
 const maxAuthorizeQuery = 16 << 10
 
+// Bounds on the caller-chosen strings a pending login and its code keep until they expire,
+// far above what SDKs send (auth0-spa-js's state and nonce are about 60 characters, its scope
+// a few words) and far below what would let a flood of logins fill memory. redirect_uri and
+// audience need none: they must equal a value of the tenant's.
+const (
+	// maxStateBytes bounds state, which is echoed in the redirect: one too long is refused
+	// on an error page rather than sent back.
+	maxStateBytes = 2 << 10
+	maxNonceBytes = 2 << 10
+	maxScopeBytes = 2 << 10
+)
+
+// boundedParams are the bounded parameters validateAuthorize refuses by redirect.
+var boundedParams = []struct {
+	name string
+	max  int
+}{
+	{"nonce", maxNonceBytes},
+	{"scope", maxScopeBytes},
+	// A login name longer than the store keeps could never log in.
+	{"login_hint", store.MaxIdentifierBytes},
+}
+
 // challengeLength is the length of an S256 code_challenge: base64url of 32 bytes, unpadded.
 const challengeLength = 43
 
 // errCallbackMismatch is Auth0's text for a redirect_uri that is not an Allowed Callback URL
-// (wire spec §2.3).
+// (https://support.auth0.com/center/s/article/Callback-URL-Mismatch-Error-Is-Not-in-the-List-of-Allowed-Callback-URLs).
 var errCallbackMismatch = newError(http.StatusBadRequest, "unauthorized_client",
 	"Callback URL mismatch. The provided redirect_uri is not in the list of allowed callback URLs.")
 
@@ -92,7 +117,10 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
 	}
 	req.Query = q
 
-	sess := s.currentSession(r)
+	sess, err := s.currentSession(r)
+	if err != nil {
+		return s.storeFailure(err)
+	}
 	user, why := s.sessionUser(req, sess)
 	if user != nil {
 		return s.completeAuthorization(w, r, req, user, sess, false)
@@ -102,13 +130,12 @@ func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
 	if req.PromptNone {
 		return req.fail(errLoginRequired.because(why))
 	}
-	s.startLogin(w, r, req)
-	return nil
+	return s.startLogin(w, r, req)
 }
 
 // sessionUser is the user of the browser's SSO session if the session may answer req without a
 // login, and otherwise why it may not.
-func (s *Server) sessionUser(req *authRequest, sess *session) (*tenant.User, string) {
+func (s *Server) sessionUser(req *authRequest, sess *store.Session) (*tenant.User, string) {
 	switch {
 	case sess == nil:
 		return nil, "no SSO session in this browser"
@@ -130,7 +157,7 @@ var errLoginRequired = newError(http.StatusBadRequest, "login_required", "Login 
 
 // fresh reports whether the session's login is recent enough for max_age (OIDC Core §3.1.2.1:
 // past max_age seconds the user must authenticate again).
-func (s *Server) fresh(req *authRequest, sess *session) bool {
+func (s *Server) fresh(req *authRequest, sess *store.Session) bool {
 	return !req.HasMaxAge || s.now().Sub(sess.AuthTime) <= req.MaxAge
 }
 
@@ -178,6 +205,10 @@ func (s *Server) authorizeTarget(q url.Values) (*authRequest, *oauthError) {
 	}
 	// A repeated state is not echoed: which copy would be the client's is unknowable.
 	req.State, _ = single(q, "state")
+	if len(req.State) > maxStateBytes {
+		return nil, newError(http.StatusBadRequest, "invalid_request",
+			fmt.Sprintf("Parameter 'state' is too long: at most %d bytes.", maxStateBytes))
+	}
 	return req, nil
 }
 
@@ -211,6 +242,11 @@ func (s *Server) validateAuthorize(q url.Values, req *authRequest) *oauthError {
 			return bad("Parameter '%s' must not be repeated.", name)
 		}
 	}
+	for _, p := range boundedParams {
+		if len(q.Get(p.name)) > p.max {
+			return bad("Parameter '%s' is too long: at most %d bytes.", p.name, p.max)
+		}
+	}
 	if raw := q.Get("response_mode"); raw != "" && !slices.Contains(responseModes, responseMode(raw)) {
 		return bad("Unsupported response_mode: %s", raw)
 	}
@@ -241,9 +277,10 @@ func (s *Server) validateAuthorize(q url.Values, req *authRequest) *oauthError {
 		return newError(http.StatusBadRequest, "request_uri_not_supported", "The emulator does not support the request_uri parameter.")
 	}
 
-	// PKCE is S256 only. Auth0's discovery lists "plain" but its docs say only S256 is
-	// supported (wire spec §1.1); plain protects nothing once the request leaks (RFC 7636 §7.2),
-	// and a missing method means plain (RFC 7636 §4.3), so both are refused.
+	// PKCE is S256 only. Auth0's discovery lists "plain" but its docs say only S256 is supported
+	// (github.com/auth0/docs, articles/api/authentication/api-authz/_authz-client.md); plain
+	// protects nothing once the request leaks (RFC 7636 §7.2), and a missing method means plain
+	// (RFC 7636 §4.3), so both are refused.
 	challenge, method := q.Get("code_challenge"), q.Get("code_challenge_method")
 	switch {
 	case challenge == "" && method != "":
@@ -325,7 +362,7 @@ func isChallenge(s string) bool {
 // access_denied, as Auth0 sends it to the callback URL
 // (https://community.auth0.com/t/action-error-is-not-displayed-in-the-universal-login-page/94195),
 // and the session a fresh login opened (fresh) ends with it.
-func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User, sess *session, fresh bool) error {
+func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User, sess *store.Session, fresh bool) error {
 	if user.Blocked {
 		return req.fail(newError(http.StatusUnauthorized, "access_denied", "user is blocked"))
 	}
@@ -333,7 +370,9 @@ func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, r
 		protocol: protocolCode, sessionID: sess.ID, authTime: sess.AuthTime, query: req.Query, req: req})
 	if e != nil {
 		if fresh {
-			s.store.endSession(sess.ID, false)
+			if err := s.store.EndSession(r.Context(), sess.ID, false); err != nil {
+				return s.storeFailure(err)
+			}
 		}
 		return req.fail(e)
 	}
@@ -342,7 +381,9 @@ func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, r
 	if req.API != nil {
 		audience = req.API.Identifier
 	}
-	s.store.putCode(code, &authCode{
+	// The code is written before it is handed out: a store that refuses it refuses the login.
+	err := s.store.PutCode(r.Context(), store.AuthCode{
+		Code:        code,
 		ClientID:    req.Client.ClientID,
 		RedirectURI: req.RedirectURI,
 		Challenge:   req.Challenge,
@@ -356,7 +397,10 @@ func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, r
 		Expires:     s.now().Add(s.codeTTL),
 		Grant:       randomString(16),
 		Actions:     out,
-	})
+	}, s.now())
+	if err != nil {
+		return s.storeFailure(err)
+	}
 	s.authorizeRespond(w, r, req, authResponse{Code: code, State: req.State})
 	return nil
 }

@@ -8,7 +8,8 @@ import (
 )
 
 // authResponse is an authorization response, success or error. The JSON member order is the one
-// Auth0's web_message page uses: code, state / error, error_description, state (wire spec §2.4).
+// Auth0's web_message page uses: code, state / error, error_description, state (a captured page:
+// github.com/blackjackyau/auth0-token-renew-iframe-message-post, README.md).
 //
 // There is no `iss` (RFC 9207): Auth0 sends none and discovery does not advertise
 // authorization_response_iss_parameter_supported, so a client that talks to several issuers
@@ -113,9 +114,9 @@ type formPostPage struct {
 	Nonce  string
 }
 
-// renderFormPost answers with the standard auto-submitting form (OAuth 2.0 Form Post Response
-// Mode; Auth0's exact markup is unconfirmed, wire spec §2.2). Only its own script may run, and
-// the form may only go to the redirect URI's origin.
+// renderFormPost answers with the standard auto-submitting form (OAuth 2.0 Form Post Response Mode,
+// https://openid.net/specs/oauth-v2-form-post-response-mode-1_0.html; Auth0 does not publish its
+// page). Only its own script may run, and the form may only go to the redirect URI's origin.
 func (s *Server) renderFormPost(w http.ResponseWriter, r *http.Request, redirectURI string, fields []field) {
 	nonce := randomString(16)
 	target, ok := cspSource(redirectURI)

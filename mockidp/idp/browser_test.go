@@ -19,7 +19,8 @@ import (
 // by one, forms read from the served HTML. They run in-process (handlerTransport) unless they
 // need a listener for a real client library.
 
-// Fixed values of the default tenant's SPA and of auth0-spa-js's request shape (wire spec §6.2):
+// Fixed values of the default tenant's SPA and of auth0-spa-js's request shape (src/utils.ts,
+// createRandomString and encode):
 // state and nonce are padded standard base64 with "+", "/" and "="; the PKCE pair is
 // testVerifier and testChallenge.
 const (

@@ -11,9 +11,10 @@ import (
 )
 
 // Client authentication failures. The token endpoint answers as Auth0 does, 401 access_denied
-// "Unauthorized" for a wrong or missing secret and for an unknown client alike (wire spec §3.1,
-// §3.4; node-auth0#582), where RFC 6749 §5.2 says invalid_client. The revocation endpoint keeps
-// invalid_client, as Auth0 documents for it (wire spec §5).
+// "Unauthorized" for a wrong or missing secret and for an unknown client alike
+// (https://github.com/auth0/node-auth0/issues/582), where RFC 6749 §5.2 says invalid_client.
+// The revocation endpoint keeps invalid_client, as Auth0 documents for it
+// (github.com/auth0/docs, articles/api/authentication/errors/_oauth-revoke.md).
 var (
 	errTokenClientAuth  = newError(http.StatusUnauthorized, "access_denied", "Unauthorized")
 	errRevokeClientAuth = newError(http.StatusUnauthorized, "invalid_client", "Unauthorized")

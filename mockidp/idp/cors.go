@@ -9,8 +9,8 @@ import (
 )
 
 // CORS answers, fixed: the request headers Auth0's SDKs send (Auth0-Client, DPoP, and
-// Authorization for /userinfo) and the response header DPoP clients read (wire spec §3.5; the
-// full list Auth0 allows is UNCONFIRMED).
+// Authorization for /userinfo) and the response header DPoP clients read (auth0-spa-js src/api.ts
+// and src/http.ts; Auth0 does not document the full list it allows).
 const (
 	corsAllowHeaders  = "Authorization, Content-Type, Auth0-Client, DPoP"
 	corsExposeHeaders = "DPoP-Nonce"
@@ -20,9 +20,10 @@ const (
 // corsPolicy decides which origins may call the tenant from JavaScript. An origin is allowed
 // when it is listed, byte for byte, in some application's Allowed Web Origins (web_origins) or
 // Allowed Origins (allowed_origins), or is the origin of one of its callback URLs ("by default,
-// all your callback URLs will be allowed", wire spec §3.5). Which list gates which endpoint at
-// Auth0 is UNCONFIRMED, so every endpoint uses the union. A "*." in a listed origin's host
-// stands for one or more DNS labels, as in Auth0's subdomain wildcards.
+// all your callback URLs will be allowed", the allowed_origins description of Auth0's Management
+// API). Auth0 does not document which list gates which endpoint, so every endpoint uses the
+// union. A "*." in a listed origin's host stands for one or more DNS labels, as in Auth0's
+// subdomain wildcards.
 type corsPolicy struct {
 	exact     map[string]bool
 	wildcards []wildcardOrigin

@@ -6,12 +6,13 @@ import (
 )
 
 // discoveryDocument is Auth0's OpenID Provider metadata, member for member and in Auth0's order
-// (wire spec §1.1: the newer tenant's document). It advertises what an Auth0 tenant advertises,
-// so that clients configure themselves as they would against Auth0, including features the
-// emulator does not implement (device flow, MFA, dynamic registration, CIBA, mTLS, global
-// token revocation) and without web_message or "none" auth, which Auth0 supports but does not
-// list (spec §1.1: "don't fix this"). authorization_response_iss_parameter_supported (RFC 9207)
-// is absent, as at Auth0, because /authorize does not send iss.
+// (a recent tenant's document is quoted in micronaut-projects/micronaut-security,
+// security-oauth2/src/test/java/io/micronaut/security/oauth2/WellKnownProxyFilterTest.java).
+// It advertises what an Auth0 tenant advertises, so that clients configure themselves as they
+// would against Auth0, including features the emulator does not implement (device flow, MFA,
+// dynamic registration, CIBA, mTLS, global token revocation), and it leaves out web_message and
+// "none" auth, which Auth0 supports but does not list. authorization_response_iss_parameter_supported
+// (RFC 9207) is absent, as at Auth0, because /authorize does not send iss.
 type discoveryDocument struct {
 	Issuer                                string   `json:"issuer"`
 	AuthorizationEndpoint                 string   `json:"authorization_endpoint"`
@@ -38,7 +39,8 @@ type discoveryDocument struct {
 	BackchannelLogoutSupported            bool     `json:"backchannel_logout_supported"`
 	BackchannelLogoutSessionSupported     bool     `json:"backchannel_logout_session_supported"`
 	// EndSessionEndpoint is listed only when the tenant's RP-Initiated Logout End Session
-	// Endpoint Discovery is on (spec §1.1).
+	// Endpoint Discovery is on
+	// (https://auth0.com/docs/authenticate/login/logout/log-users-out-of-auth0).
 	EndSessionEndpoint                      string   `json:"end_session_endpoint,omitempty"`
 	BackchannelAuthenticationEndpoint       string   `json:"backchannel_authentication_endpoint"`
 	BackchannelTokenDeliveryModesSupported  []string `json:"backchannel_token_delivery_modes_supported"`

@@ -32,8 +32,8 @@ func golden(t *testing.T, name string, got []byte) {
 	assert.Equal(t, string(want), string(got))
 }
 
-// TestDiscoveryDocument compares the whole document, member order included, with Auth0's (wire
-// spec §1.1), for the default tenant at http://localhost:4000/.
+// TestDiscoveryDocument compares the whole document, member order included, with Auth0's (see
+// discoveryDocument), for the default tenant at http://localhost:4000/.
 func TestDiscoveryDocument(t *testing.T) {
 	s := newAPIServer(t)
 	w := s.send(t, http.MethodGet, "/.well-known/openid-configuration", "", "")
@@ -95,9 +95,9 @@ func TestJWKS(t *testing.T) {
 	assert.Equal(t, s.keys.KID(), k["kid"])
 }
 
-// TestKeyRotation (checklist 6): rotating keys publishes the new kid first while the old key
-// stays listed, so tokens signed before the rotation keep verifying at /userinfo and against
-// the JWKS, and new tokens carry the new kid.
+// TestKeyRotation: rotating keys publishes the new kid first while the old key stays listed, so
+// tokens signed before the rotation keep verifying at /userinfo and against the JWKS, and new
+// tokens carry the new kid.
 func TestKeyRotation(t *testing.T) {
 	oldPEM, err := fs.ReadFile(fixtures.FS, "tenant-key.pem")
 	require.NoError(t, err)

@@ -5,4 +5,7 @@
 // on every flow that issues user tokens, credentials-exchange on client credentials) and puts
 // what they ask for into those tokens. It reads no files and no environment: main or a test hands
 // it a Config.
+//
+// Case ids such as S13, in comments and test names, refer to the attack and fault cases of
+// docs/security.md.
 package idp

@@ -21,6 +21,7 @@ import (
 
 	"github.com/tenantless/tenantless/fixtures"
 	"github.com/tenantless/tenantless/mockidp/signing"
+	"github.com/tenantless/tenantless/mockidp/store"
 )
 
 // newLoggedServer serves a tenant file with its log, as JSON lines, in the returned buffer.
@@ -86,14 +87,15 @@ func userinfoToken(t testing.TB, keys *signing.KeySet, kv ...any) string {
 }
 
 // storeRefresh stores a refresh token of demo-web's for alice, live unless change says otherwise.
-func (s *apiServer) storeRefresh(token string, change func(*refreshToken)) {
-	rt := &refreshToken{ClientID: webClient, UserID: "auth0|alice", Audience: "https://api.example.com",
+func (s *apiServer) storeRefresh(t testing.TB, token string, change func(*store.RefreshToken)) {
+	t.Helper()
+	rt := store.RefreshToken{Token: token, ClientID: webClient, UserID: "auth0|alice", Audience: "https://api.example.com",
 		Scope: "openid offline_access", Grant: "grant-" + token,
 		Expires: testStart.Add(time.Hour), IdleExpires: testStart.Add(time.Hour)}
 	if change != nil {
-		change(rt)
+		change(&rt)
 	}
-	s.store.putRefresh(token, rt)
+	s.putRefresh(t, rt)
 }
 
 // otherRealmTenant has a user in a connection that is not the default one.
@@ -149,7 +151,7 @@ func TestJSONErrorCauses(t *testing.T) {
 	fixed := func(body string) func(*testing.T, *apiServer) string {
 		return func(*testing.T, *apiServer) string { return body }
 	}
-	code := func(change func(*authCode), kv ...string) func(*testing.T, *apiServer) string {
+	code := func(change func(*store.AuthCode), kv ...string) func(*testing.T, *apiServer) string {
 		return func(t *testing.T, s *apiServer) string {
 			ac := spaCode()
 			if change != nil {
@@ -172,23 +174,23 @@ func TestJSONErrorCauses(t *testing.T) {
 		code      string
 		cause     string
 	}{
-		// The five reasons a code is "Invalid authorization code", and the others of its grant.
+		// The reasons a code is "Invalid authorization code", and the others of its grant.
 		{name: "code unknown", send: token(fixed(spaRedeem("no-such-code"))),
-			status: 403, body: badCode, code: "invalid_grant", cause: "code unknown"},
-		{name: "code expired", send: token(code(func(ac *authCode) { ac.Expires = testStart.Add(-time.Second) })),
-			status: 403, body: badCode, code: "invalid_grant", cause: "code expired"},
+			status: 403, body: badCode, code: "invalid_grant", cause: "code unknown or expired"},
+		{name: "code expired", send: token(code(func(ac *store.AuthCode) { ac.Expires = testStart.Add(-time.Second) })),
+			status: 403, body: badCode, code: "invalid_grant", cause: "code unknown or expired"},
 		{name: "code reused", send: func(t *testing.T, s *apiServer) *httptest.ResponseRecorder {
 			body := code(nil)(t, s)
 			tokenOK(t, s.post(t, "/oauth/token", body))
 			return s.post(t, "/oauth/token", body)
 		}, status: 403, body: badCode, code: "invalid_grant", cause: "code already redeemed; the tokens it issued are revoked"},
-		{name: "code of another client", send: token(code(func(ac *authCode) { ac.ClientID = webClient })),
+		{name: "code of another client", send: token(code(func(ac *store.AuthCode) { ac.ClientID = webClient })),
 			status: 403, body: badCode, code: "invalid_grant", cause: "code issued to client " + webClient},
 		{name: "redirect_uri differs", send: token(code(nil, "redirect_uri", "http://localhost:3000/other", "code_verifier", testVerifier)),
 			status: 403, body: badCode, code: "invalid_grant", cause: "redirect_uri differs from the one sent to /authorize"},
-		{name: "public client's code without PKCE", send: token(code(func(ac *authCode) { ac.Challenge = "" }, "redirect_uri", "http://localhost:3000")),
+		{name: "public client's code without PKCE", send: token(code(func(ac *store.AuthCode) { ac.Challenge = "" }, "redirect_uri", "http://localhost:3000")),
 			status: 403, body: badCode, code: "invalid_grant", cause: "a public client's code without a code_challenge"},
-		{name: "code of a user gone", send: token(code(func(ac *authCode) { ac.UserID = "auth0|gone" })),
+		{name: "code of a user gone", send: token(code(func(ac *store.AuthCode) { ac.UserID = "auth0|gone" })),
 			status: 403, body: badCode, code: "invalid_grant", cause: "the user it was issued to is no longer in the tenant"},
 		{name: "code_verifier missing", send: token(code(nil, "redirect_uri", "http://localhost:3000")),
 			status: 403, body: badVerifier, code: "invalid_grant", cause: "code_verifier missing"},
@@ -199,34 +201,34 @@ func TestJSONErrorCauses(t *testing.T) {
 
 		// The reasons a refresh token is "Unknown or invalid refresh token."
 		{name: "refresh token unknown", send: token(fixed(refreshForm("no-such-token"))),
-			status: 403, body: badRefresh, code: "invalid_grant", cause: "refresh token unknown"},
-		{name: "refresh token of another client", send: token(func(_ *testing.T, s *apiServer) string {
-			s.storeRefresh("rt", nil)
+			status: 403, body: badRefresh, code: "invalid_grant", cause: causeRefreshNotFound},
+		{name: "refresh token of another client", send: token(func(t *testing.T, s *apiServer) string {
+			s.storeRefresh(t, "rt", nil)
 			return form("grant_type", "refresh_token", "client_id", spaClient, "refresh_token", "rt")
-		}), status: 403, body: badRefresh, code: "invalid_grant", cause: "refresh token issued to another client"},
+		}), status: 403, body: badRefresh, code: "invalid_grant", cause: causeRefreshNotFound},
 		{name: "refresh token revoked", send: func(t *testing.T, s *apiServer) *httptest.ResponseRecorder {
-			s.storeRefresh("rt", nil)
+			s.storeRefresh(t, "rt", nil)
 			require.Equal(t, http.StatusOK, s.post(t, "/oauth/revoke", form("client_id", webClient, "client_secret", "demo-web-secret", "token", "rt")).Code)
 			return s.post(t, "/oauth/token", refreshForm("rt"))
-		}, status: 403, body: badRefresh, code: "invalid_grant", cause: "refresh token revoked (logout, /oauth/revoke, or reuse in its family)"},
-		{name: "refresh token expired", send: token(func(_ *testing.T, s *apiServer) string {
-			s.storeRefresh("rt", func(rt *refreshToken) { rt.Expires = testStart })
+		}, status: 403, body: badRefresh, code: "invalid_grant", cause: causeRefreshNotFound},
+		{name: "refresh token expired", send: token(func(t *testing.T, s *apiServer) string {
+			s.storeRefresh(t, "rt", func(rt *store.RefreshToken) { rt.Expires = testStart })
 			return refreshForm("rt")
-		}), status: 403, body: badRefresh, code: "invalid_grant", cause: "refresh token past its absolute lifetime"},
-		{name: "refresh token idle", send: token(func(_ *testing.T, s *apiServer) string {
-			s.storeRefresh("rt", func(rt *refreshToken) { rt.IdleExpires = testStart })
+		}), status: 403, body: badRefresh, code: "invalid_grant", cause: causeRefreshNotFound},
+		{name: "refresh token idle", send: token(func(t *testing.T, s *apiServer) string {
+			s.storeRefresh(t, "rt", func(rt *store.RefreshToken) { rt.IdleExpires = testStart })
 			return refreshForm("rt")
-		}), status: 403, body: badRefresh, code: "invalid_grant", cause: "refresh token past its idle lifetime"},
-		{name: "refresh token reused", send: token(func(_ *testing.T, s *apiServer) string {
-			s.storeRefresh("rt", func(rt *refreshToken) { rt.Used, rt.RotatedAt = true, testStart.Add(-time.Hour) })
+		}), status: 403, body: badRefresh, code: "invalid_grant", cause: causeRefreshNotFound},
+		{name: "refresh token reused", send: token(func(t *testing.T, s *apiServer) string {
+			s.storeRefresh(t, "rt", func(rt *store.RefreshToken) { rt.Used, rt.RotatedAt = true, testStart.Add(-time.Hour) })
 			return refreshForm("rt")
-		}), status: 403, body: badRefresh, code: "invalid_grant", cause: "rotated refresh token reused after the reuse interval; its family is revoked"},
-		{name: "refresh token of an API gone", send: token(func(_ *testing.T, s *apiServer) string {
-			s.storeRefresh("rt", func(rt *refreshToken) { rt.Audience = "https://gone.example.com" })
+		}), status: 403, body: badRefresh, code: "invalid_grant", cause: causeRefreshReused},
+		{name: "refresh token of an API gone", send: token(func(t *testing.T, s *apiServer) string {
+			s.storeRefresh(t, "rt", func(rt *store.RefreshToken) { rt.Audience = "https://gone.example.com" })
 			return refreshForm("rt")
 		}), status: 403, body: badRefresh, code: "invalid_grant", cause: "the refresh token's API is no longer in the tenant"},
-		{name: "refresh token of a user gone", send: token(func(_ *testing.T, s *apiServer) string {
-			s.storeRefresh("rt", func(rt *refreshToken) { rt.UserID = "auth0|gone" })
+		{name: "refresh token of a user gone", send: token(func(t *testing.T, s *apiServer) string {
+			s.storeRefresh(t, "rt", func(rt *store.RefreshToken) { rt.UserID = "auth0|gone" })
 			return refreshForm("rt")
 		}), status: 403, body: badRefresh, code: "invalid_grant", cause: "the user it was issued to is no longer in the tenant"},
 
@@ -253,7 +255,7 @@ func TestJSONErrorCauses(t *testing.T) {
 			"username", "erin@example.com", "password", "erin-password", "realm", "Username-Password-Authentication"))),
 			status: 403, body: wrongLogin, code: "invalid_grant", cause: "the user is in connection Contractors, not realm Username-Password-Authentication"},
 		{name: "password grant, login locked", send: func(t *testing.T, s *apiServer) *httptest.ResponseRecorder {
-			for range maxFailedLogins {
+			for range store.MaxFailedLogins {
 				s.post(t, "/oauth/token", passwordForm("alice@example.com", "wrong"))
 			}
 			return s.post(t, "/oauth/token", passwordForm("alice@example.com", "alice-password"))
@@ -335,7 +337,7 @@ func TestBrowserErrorCauses(t *testing.T) {
 	withSession := func(t *testing.T, s *apiServer, user string, authTime time.Time) *browser {
 		b := newBrowser(t, s)
 		const secret = "a-session-cookie-secret-for-the-test"
-		s.store.putSession(&session{ID: sessionID(secret), UserID: user, AuthTime: authTime,
+		s.putSession(t, store.Session{ID: sessionID(secret), UserID: user, AuthTime: authTime,
 			Expires: testStart.Add(time.Hour), IdleExpires: testStart.Add(time.Hour)})
 		u, err := url.Parse(testIssuer)
 		require.NoError(t, err)

@@ -2,16 +2,18 @@ package idp
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
-// Access-token `gty` values, as Auth0 sets them (wire spec §4.1). Authorization-code tokens have
-// none.
+// Access-token `gty` values, as Auth0 sets them. Authorization-code tokens have none, as in the
+// samples of https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles.
 const (
 	gtyClientCredentials = "client-credentials"
 	gtyPassword          = "password"
@@ -121,8 +123,10 @@ func grantedScope(requested string, c *tenant.Client, u *tenant.User, api *tenan
 }
 
 // mint signs the tokens of one response and records what later requests must find (refresh
-// tokens, opaque tokens, the grant of each access token).
-func (s *Server) mint(is issue) (*TokenResponse, error) {
+// tokens, opaque tokens, the grant of each access token). Every record is written before the
+// response is returned, so a store that refuses one refuses the response: no token goes out
+// that revocation could not reach.
+func (s *Server) mint(ctx context.Context, is issue) (*TokenResponse, error) {
 	now := s.now()
 	if is.AccessScope == nil {
 		is.AccessScope = is.Scope
@@ -133,14 +137,17 @@ func (s *Server) mint(is issue) (*TokenResponse, error) {
 	if is.API == nil {
 		lifetime := cmp.Or(is.Lifetime, opaqueLifetime)
 		tok := randomString(24)
-		s.store.putOpaque(tok, &opaqueToken{
-			ClientID: is.Client.ClientID, UserID: is.User.UserID, Scope: resp.Scope,
+		err := s.store.PutOpaqueToken(ctx, store.OpaqueToken{
+			Token: tok, ClientID: is.Client.ClientID, UserID: is.User.UserID, Scope: resp.Scope,
 			Grant: is.Grant, Expires: now.Add(lifetime),
-		})
+		}, now)
+		if err != nil {
+			return nil, s.storeFailure(err)
+		}
 		resp.AccessToken, resp.ExpiresIn = tok, int64(lifetime/time.Second)
 	} else {
 		lifetime := cmp.Or(is.Lifetime, is.API.TokenLifetime)
-		at, err := s.signAccessToken(is, now, lifetime)
+		at, err := s.signAccessToken(ctx, is, now, lifetime)
 		if err != nil {
 			return nil, err
 		}
@@ -170,18 +177,21 @@ func (s *Server) mint(is issue) (*TokenResponse, error) {
 		if expires.IsZero() {
 			expires = now.Add(policy.Lifetime)
 		}
-		s.store.putRefresh(rt, &refreshToken{
-			ClientID: is.Client.ClientID, UserID: is.User.UserID, Audience: audience,
+		err := s.store.PutRefreshToken(ctx, store.RefreshToken{
+			Token: rt, ClientID: is.Client.ClientID, UserID: is.User.UserID, Audience: audience,
 			Scope: strings.Join(refreshScope, " "), SessionID: is.SessionID, Grant: is.Grant,
 			AuthTime: is.AuthTime, WithAuthTime: is.WithAuthTime,
 			Expires: expires, IdleExpires: now.Add(policy.IdleLifetime),
-		})
+		}, now)
+		if err != nil {
+			return nil, s.storeFailure(err)
+		}
 		resp.RefreshToken = rt
 	}
 	return resp, nil
 }
 
-func (s *Server) signAccessToken(is issue, now time.Time, lifetime time.Duration) (string, error) {
+func (s *Server) signAccessToken(ctx context.Context, is issue, now time.Time, lifetime time.Duration) (string, error) {
 	api := is.API
 	claims := map[string]any{
 		"iss": s.issuer,
@@ -195,7 +205,8 @@ func (s *Server) signAccessToken(is issue, now time.Time, lifetime time.Duration
 		claims["sub"] = is.Client.ClientID + "@clients"
 	}
 	addCustomClaims(claims, is.Claims)
-	// With openid the token also opens /userinfo, and Auth0 makes aud an array (wire spec §4.1).
+	// With openid the token also opens /userinfo, and Auth0 makes aud an array
+	// (https://auth0.com/docs/secure/tokens/access-tokens/access-token-profiles).
 	if slices.Contains(is.Scope, "openid") {
 		claims["aud"] = []string{api.Identifier, s.endpoint("userinfo")}
 	} else {
@@ -208,8 +219,9 @@ func (s *Server) signAccessToken(is issue, now time.Time, lifetime time.Duration
 		claims["gty"] = is.GTY
 	}
 	if api.PermissionsInToken() {
-		// UNCONFIRMED for machine-to-machine tokens: we give a client its granted scopes as
-		// permissions, so an API guarding on `permissions` treats both kinds alike.
+		// Auth0 does not document this for machine-to-machine tokens: the emulator gives a client
+		// its granted scopes as permissions, so an API guarding on `permissions` treats both kinds
+		// alike.
 		perms := is.Scope
 		if is.User != nil {
 			perms = is.User.PermissionsFor(api.Identifier)
@@ -233,7 +245,9 @@ func (s *Server) signAccessToken(is issue, now time.Time, lifetime time.Duration
 		return "", err
 	}
 	if is.Grant != "" {
-		s.store.recordAccess(signatureOf(tok), is.Grant)
+		if err := s.store.PutAccessGrant(ctx, signatureOf(tok), is.Grant, now.Add(lifetime), now); err != nil {
+			return "", s.storeFailure(err)
+		}
 	}
 	return tok, nil
 }

@@ -1,12 +1,14 @@
 package idp
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -67,11 +69,15 @@ type pickerUser struct {
 
 // startLogin parks the request and sends the browser to the login page, as Auth0's New
 // Universal Login does with /u/login?state=<transaction>.
-func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, req *authRequest) {
+func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, req *authRequest) error {
+	now := s.now()
 	req.ID, req.CSRF, req.Binding = randomString(24), randomString(24), s.loginBinding(w, r)
-	req.Expires = s.now().Add(loginLifetime)
-	s.store.putLogin(req)
+	req.Expires = now.Add(loginLifetime)
+	if err := s.store.PutLogin(r.Context(), req.pending(), now); err != nil {
+		return s.storeFailure(err)
+	}
 	redirect(w, s.endpoint("u/login")+"?state="+req.ID, http.StatusFound)
+	return nil
 }
 
 // loginTransaction finds the pending request a login page belongs to, in this browser only.
@@ -79,9 +85,16 @@ func (s *Server) loginTransaction(r *http.Request, id string) (*authRequest, *oa
 	if id == "" {
 		return nil, errLoginUnknown.because("no login transaction in the state parameter")
 	}
-	req, ok := s.store.pendingLogin(id, s.now())
-	if !ok {
+	l, err := s.store.PeekLogin(r.Context(), id, s.now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
 		return nil, errLoginUnknown.because("login transaction unknown or expired")
+	case err != nil:
+		return nil, s.storeFailure(err)
+	}
+	req, ok := s.fromPending(l)
+	if !ok {
+		return nil, errLoginUnknown.because("the login transaction's client or API is no longer in the tenant")
 	}
 	if subtle.ConstantTimeCompare([]byte(cookieValue(r, loginCookie)), []byte(req.Binding)) != 1 {
 		return nil, errLoginUnknown.because("login cookie missing or from another browser")
@@ -144,13 +157,21 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) error {
 	// Failures count per login name, known or not, and the answer is the same for both, so
 	// the page tells nobody which users exist. A locked name stays locked even with the right
 	// password, as with Auth0's brute-force protection.
-	now := s.now()
-	if s.store.loginLocked(username, now) {
+	if len(username) > store.MaxIdentifierBytes {
+		return req.retry("", errLoginWrong.because("login name longer than store.MaxIdentifierBytes"))
+	}
+	ctx, now := r.Context(), s.now()
+	switch locked, err := s.store.LoginLocked(ctx, username, now); {
+	case err != nil:
+		return s.storeFailure(err)
+	case locked:
 		return req.retry(username, errLoginLocked.because("login name locked after repeated failures"))
 	}
 	user, found := s.tenant.UserByLogin(username)
 	match := found && user.Password != "" && subtle.ConstantTimeCompare([]byte(password), []byte(user.Password)) == 1
-	s.store.loginResult(username, match, now)
+	if err := s.loginResult(ctx, username, match, now); err != nil {
+		return s.storeFailure(err)
+	}
 	switch {
 	case !found:
 		return req.retry(username, errLoginWrong.because("no user with that login"))
@@ -194,10 +215,26 @@ func (s *Server) pickUser(w http.ResponseWriter, r *http.Request, req *authReque
 
 // loginSucceeded spends the pending request, opens the session and answers the application.
 func (s *Server) loginSucceeded(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User) error {
-	if _, ok := s.store.takeLogin(req.ID, s.now()); !ok {
+	switch _, err := s.store.TakeLogin(r.Context(), req.ID, s.now()); {
+	case errors.Is(err, store.ErrNotFound):
 		return errLoginUnknown.because("login transaction already completed or expired")
+	case err != nil:
+		return s.storeFailure(err)
 	}
-	return s.completeAuthorization(w, r, req, user, s.startSession(w, r, user), true)
+	sess, err := s.startSession(w, r, user)
+	if err != nil {
+		return s.storeFailure(err)
+	}
+	return s.completeAuthorization(w, r, req, user, sess, true)
+}
+
+// loginResult counts a failed login for a login name, or clears its failures after the right
+// password. Callers check the lock first: attempts during a lock are not counted.
+func (s *Server) loginResult(ctx context.Context, username string, ok bool, now time.Time) error {
+	if ok {
+		return s.store.LoginSucceeded(ctx, username)
+	}
+	return s.store.LoginFailed(ctx, username, now)
 }
 
 // renderLogin renders the login page. Its form may post to the origin, and the redirect that

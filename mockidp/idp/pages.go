@@ -19,7 +19,8 @@ var pages = template.Must(template.ParseFS(assets, "templates/*.html"))
 
 // pageCSP is the policy of the emulator's own pages: no script, styles from the origin, forms
 // posting to the origin and to the given URLs' origins (a browser applies form-action to the
-// redirect that answers the login POST), and no framing (RFC 9700 §4.16, wire spec §2.3).
+// redirect that answers the login POST), and no framing (RFC 9700 §4.16; Universal Login
+// refuses framing too, https://github.com/auth0/auth0-react/issues/783).
 func pageCSP(formTargets ...string) string {
 	action := "'self'"
 	for _, t := range formTargets {

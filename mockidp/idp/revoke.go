@@ -2,8 +2,10 @@ package idp
 
 import "net/http"
 
-// handleRevoke is POST /oauth/revoke (RFC 7009; wire spec §5): the client revokes one of its
-// refresh tokens, and with it the token's whole family and the access tokens minted with it.
+// handleRevoke is POST /oauth/revoke (RFC 7009;
+// https://auth0.com/docs/secure/tokens/refresh-tokens/revoke-refresh-tokens): the client revokes
+// one of its refresh tokens, and with it the token's whole family and the access tokens minted
+// with it.
 // The answer is 200 with an empty body for any token, known or not (RFC 7009 §2.2), so that it
 // tells nothing about other clients' tokens. Access tokens are not revocable, as at Auth0.
 func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
@@ -22,7 +24,10 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, missingParam("token"))
 		return
 	}
-	s.store.revokeRefresh(token, c.ClientID)
+	if err := s.store.RevokeRefreshToken(r.Context(), token, c.ClientID); err != nil {
+		writeError(w, r, s.storeFailure(err))
+		return
+	}
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")

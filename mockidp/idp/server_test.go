@@ -102,6 +102,6 @@ func TestNewKeys(t *testing.T) {
 		bad := &tenant.Tenant{Name: "bad", SigningKeys: [][]byte{[]byte("not a key")}}
 		s, err := New(Config{Issuer: testIssuer, Tenant: bad})
 		assert.Nil(t, s)
-		assert.ErrorContains(t, err, "idp: the tenant's signing keys: signing: key 1: no PEM block found")
+		assert.ErrorContains(t, err, "idp: the tenant's signing keys: signing: key 1: no private key")
 	})
 }

@@ -9,7 +9,8 @@ import (
 // grantHandler answers one grant type for an authenticated client that may use it.
 type grantHandler func(s *Server, r *http.Request, c *tenant.Client, p params) (*TokenResponse, error)
 
-// grants are the grant types the token endpoint serves (wire spec §3.2). Auth0's others
+// grants are the grant types the token endpoint serves (github.com/auth0/docs,
+// articles/api/authentication/api-authz/_get-token.md). Auth0's others
 // (device code, token exchange, MFA, ...) get unsupported_grant_type (notEmulatedGrants).
 var grants = map[string]grantHandler{
 	tenant.GrantAuthorizationCode: (*Server).authorizationCodeGrant,
@@ -68,7 +69,8 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*TokenResponse, 
 // noOrganizations refuses an organization (or an invitation to one), which the emulator does
 // not model: ignoring it would issue tokens without the org_id an application then checks,
 // and a test would pass that fails against Auth0. Auth0 answers an organization it does not
-// know with invalid_request "parameter organization ..."; its exact text is UNCONFIRMED.
+// know with invalid_request "parameter organization ..."; Auth0 does not document the exact
+// text, so the emulator words the rest itself.
 func noOrganizations(param, value string) *oauthError {
 	if value == "" {
 		return nil
@@ -78,8 +80,9 @@ func noOrganizations(param, value string) *oauthError {
 }
 
 // errBlockedGrant answers a code or a refresh token whose user has been blocked since it was
-// issued. auth0-spa-js recognises a blocked user by this text (wire spec §3.4); the status is
-// UNCONFIRMED, so it is the 403 of every other invalid_grant.
+// issued. The text is the one the emulator gives a blocked user everywhere (login page, password
+// grant, code, refresh). Auth0 does not document the status; the emulator uses the 403 of every
+// other invalid_grant.
 var errBlockedGrant = newError(http.StatusForbidden, "invalid_grant", "user is blocked")
 
 // grantUser is the user a code or a refresh token was issued to, if they may still get tokens;

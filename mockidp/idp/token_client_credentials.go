@@ -8,10 +8,11 @@ import (
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
-// clientCredentialsGrant issues a machine-to-machine access token (wire spec §3.2, §4.1): the
-// audience must be an API the client has a client grant for, and the token carries the scopes
-// asked for (all granted ones when none are asked for), which must all be granted. Errors are
-// Auth0's 403 access_denied with Auth0's texts.
+// clientCredentialsGrant issues a machine-to-machine access token (github.com/auth0/docs,
+// articles/api/authentication/api-authz/_client-credential.md): the audience must be an API the
+// client has a client grant for, and the token carries the scopes asked for (all granted ones
+// when none are asked for), which must all be granted. Errors are Auth0's 403 access_denied
+// with Auth0's texts.
 //
 // The client has proved its secret: the tenant loader refuses client_credentials for a public
 // client, as Auth0 does not offer the grant to SPAs and native apps.
@@ -54,7 +55,7 @@ func (s *Server) clientCredentialsGrant(r *http.Request, c *tenant.Client, p par
 	if e != nil {
 		return nil, e
 	}
-	return s.mint(issue{Client: c, API: api, Scope: scope, GTY: gtyClientCredentials, Claims: claims})
+	return s.mint(r.Context(), issue{Client: c, API: api, Scope: scope, GTY: gtyClientCredentials, Claims: claims})
 }
 
 // uniqueFields splits a space-separated scope, dropping repeats.

@@ -45,7 +45,8 @@ func TestClientCredentialsToken(t *testing.T) {
 	assert.Empty(t, resp.RefreshToken, "no refresh token for a client")
 	assert.JSONEq(t, `{"access_token":"`+resp.AccessToken+`","token_type":"Bearer","expires_in":86400,"scope":"read:protected"}`, w.Body.String())
 
-	// Wire spec §4.1 (a real Auth0 client-credentials token), checklist 29.
+	// The claims of a real Auth0 client-credentials token (one is quoted in redpanda-data/redpanda,
+	// src/v/security/tests/jwt_test.cc).
 	assert.Equal(t, map[string]any{
 		"iss":         "http://localhost:4000/",
 		"sub":         "demo-m2m@clients",

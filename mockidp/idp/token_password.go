@@ -4,10 +4,13 @@ import (
 	"crypto/subtle"
 	"net/http"
 
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
-// Password-grant answers, as Auth0 gives them (wire spec §3.4).
+// Password-grant answers, as Auth0 gives them (github.com/auth0/docs,
+// articles/api/authentication/errors/_errors.md; the lockout is Auth0's brute-force protection,
+// https://auth0.com/docs/secure/attack-protection/brute-force-protection).
 var (
 	// errWrongPassword is the same for an unknown user, a wrong password and a user of another
 	// realm, so the endpoint does not tell which logins exist (S44).
@@ -30,6 +33,7 @@ var noSuchUserPassword = []byte("no such user, but the comparison still runs")
 //
 // The post-login Actions run once the user is known to be allowed, as for a login on the page.
 func (s *Server) passwordGrant(r *http.Request, c *tenant.Client, p params, withRealm bool) (*TokenResponse, error) {
+	ctx := r.Context()
 	username, password, realm := p["username"], p["password"], p["realm"]
 	switch {
 	case username == "":
@@ -40,12 +44,18 @@ func (s *Server) passwordGrant(r *http.Request, c *tenant.Client, p params, with
 		return nil, missingParam("realm")
 	}
 	// A realm the tenant lacks is a configuration mistake, not a failed login, so it is named
-	// (Auth0's text for it is UNCONFIRMED).
+	// (Auth0 does not document its text for it; the emulator's is its own).
 	if withRealm && !s.hasConnection(realm) {
 		return nil, newError(http.StatusBadRequest, "invalid_request", "Unknown realm: "+realm)
 	}
+	if len(username) > store.MaxIdentifierBytes {
+		return nil, errWrongPassword.because("login name longer than store.MaxIdentifierBytes")
+	}
 	now := s.now()
-	if s.store.loginLocked(username, now) {
+	switch locked, err := s.store.LoginLocked(ctx, username, now); {
+	case err != nil:
+		return nil, s.storeFailure(err)
+	case locked:
 		return nil, errTooManyAttempts.because("login name locked after repeated failures")
 	}
 	u, found := s.tenant.UserByLogin(username)
@@ -55,7 +65,9 @@ func (s *Server) passwordGrant(r *http.Request, c *tenant.Client, p params, with
 	}
 	match := subtle.ConstantTimeCompare([]byte(password), want) == 1
 	inRealm := found && (!withRealm || u.Connection == realm)
-	s.store.loginResult(username, match && inRealm, now)
+	if err := s.loginResult(ctx, username, match && inRealm, now); err != nil {
+		return nil, s.storeFailure(err)
+	}
 	switch {
 	case !found:
 		return nil, errWrongPassword.because("no user with that login")
@@ -78,8 +90,8 @@ func (s *Server) passwordGrant(r *http.Request, c *tenant.Client, p params, with
 		Client: c, User: u, API: api, Scope: grantedScope(p["scope"], c, u, api),
 		GTY: gtyPassword, Grant: randomString(16),
 	}
-	s.applyActions(r.Context(), &is, out)
-	return s.mint(is)
+	s.applyActions(ctx, &is, out)
+	return s.mint(ctx, is)
 }
 
 func (s *Server) hasConnection(name string) bool {

@@ -151,21 +151,7 @@ func TestPasswordGrantNoEnumeration(t *testing.T) {
 // TestPasswordGrantRealmOtherConnection: a user of another connection is "wrong email or
 // password" in this realm.
 func TestPasswordGrantRealmOtherConnection(t *testing.T) {
-	s := newAPIServerYAML(t, `
-clients:
-  - name: Web
-    client_id: web
-    client_secret: web-secret
-    app_type: regular_web
-    grant_types: [http://auth0.com/oauth/grant-type/password-realm]
-databases:
-  - name: Username-Password-Authentication
-  - name: Contractors
-users:
-  - email: erin@example.com
-    password: erin-password
-    connection: Contractors
-`)
+	s := newAPIServerYAML(t, otherRealmTenant)
 	body := func(realm string) string {
 		return form("grant_type", "http://auth0.com/oauth/grant-type/password-realm", "client_id", "web", "client_secret", "web-secret",
 			"username", "erin@example.com", "password", "erin-password", "realm", realm)

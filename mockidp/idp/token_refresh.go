@@ -1,10 +1,12 @@
 package idp
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -12,15 +14,12 @@ import (
 // rotated away or another client's (nextjs-auth0#333); the cause tells the log which.
 var errBadRefreshToken = newError(http.StatusForbidden, "invalid_grant", "Unknown or invalid refresh token.")
 
-// refreshCauses say why a refresh token was refused.
-var refreshCauses = map[refreshUse]string{
-	refreshUnknown:     "refresh token unknown",
-	refreshOtherClient: "refresh token issued to another client",
-	refreshRevoked:     "refresh token revoked (logout, /oauth/revoke, or reuse in its family)",
-	refreshExpired:     "refresh token past its absolute lifetime",
-	refreshIdle:        "refresh token past its idle lifetime",
-	refreshReused:      "rotated refresh token reused after the reuse interval; its family is revoked",
-}
+// Why a refresh token was refused, for the log. The store answers unknown, expired, revoked
+// and another client's tokens alike, so that no reply tells them apart.
+const (
+	causeRefreshNotFound = "refresh token unknown, expired, revoked (logout, /oauth/revoke, or reuse in its family) or another client's"
+	causeRefreshReused   = "rotated refresh token reused after the reuse interval; its family is revoked"
+)
 
 // refreshTokenGrant spends a refresh token (RFC 6749 §6). With rotation (the client's
 // refresh_token.rotation_type) the answer carries a new refresh token of the same family and
@@ -33,16 +32,22 @@ var refreshCauses = map[refreshUse]string{
 // The post-login Actions run again, as on Auth0, and shape the new tokens; a denial leaves the
 // presented token spent.
 func (s *Server) refreshTokenGrant(r *http.Request, c *tenant.Client, p params) (*TokenResponse, error) {
+	ctx := r.Context()
 	token := p["refresh_token"]
 	if token == "" {
 		return nil, missingParam("refresh_token")
 	}
 	// A narrower scope may be asked for (RFC 6749 §6); a wider one is refused before the
 	// token is spent, so that the mistake does not cost the client its token. The status is
-	// RFC's 400, which Auth0 also uses for invalid_scope (wire spec §3.4).
+	// RFC 6749 §5.2's 400, which Auth0 also uses for invalid_scope (github.com/auth0/docs,
+	// articles/api/authentication/errors/_errors.md).
 	var narrowed []string
 	if requested := uniqueFields(p["scope"]); len(requested) > 0 {
-		if held, ok := s.store.refreshScope(token, c.ClientID); ok {
+		held, err := s.store.RefreshTokenScope(ctx, token, c.ClientID)
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return nil, s.storeFailure(err)
+		}
+		if err == nil {
 			family := strings.Fields(held)
 			for _, sc := range requested {
 				if !slices.Contains(family, sc) {
@@ -55,9 +60,14 @@ func (s *Server) refreshTokenGrant(r *http.Request, c *tenant.Client, p params) 
 	}
 	now := s.now()
 	policy := c.RefreshToken
-	rt, use := s.store.useRefresh(token, c.ClientID, policy, now)
-	if use != refreshOK {
-		return nil, errBadRefreshToken.because(refreshCauses[use])
+	rt, err := s.store.SpendRefreshToken(ctx, token, c.ClientID, policy, now)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errBadRefreshToken.because(causeRefreshNotFound)
+	case errors.Is(err, store.ErrReused):
+		return nil, errBadRefreshToken.because(causeRefreshReused)
+	case err != nil:
+		return nil, s.storeFailure(err)
 	}
 	u, e := s.grantUser(rt.UserID, errBadRefreshToken)
 	if e != nil {
@@ -76,20 +86,25 @@ func (s *Server) refreshTokenGrant(r *http.Request, c *tenant.Client, p params) 
 		scope = narrowed
 	}
 	sid := ""
-	if rt.SessionID != "" && s.store.liveSession(rt.SessionID, now) {
-		sid = rt.SessionID
+	if rt.SessionID != "" {
+		switch _, err := s.store.CheckSession(ctx, rt.SessionID, now); {
+		case err == nil:
+			sid = rt.SessionID
+		case !errors.Is(err, store.ErrNotFound):
+			return nil, s.storeFailure(err)
+		}
 	}
 	out, e := s.postLogin(login{r: r, client: c, user: u, api: api, scope: strings.Join(scope, " "),
 		protocol: protocolRefresh, sessionID: sid, authTime: rt.AuthTime, body: p})
 	if e != nil {
 		return nil, e
 	}
-	// The access token's gty after a refresh is UNCONFIRMED (wire spec §9): none is set.
+	// Auth0 does not document the access token's gty after a refresh; none is set.
 	is := issue{
 		Client: c, User: u, API: api, Scope: scope, RefreshScope: family,
 		SessionID: sid, AuthTime: rt.AuthTime, WithAuthTime: rt.WithAuthTime,
 		Grant: rt.Grant, NoRefresh: !policy.Rotating, FamilyExpires: rt.Expires,
 	}
-	s.applyActions(r.Context(), &is, out)
-	return s.mint(is)
+	s.applyActions(ctx, &is, out)
+	return s.mint(ctx, is)
 }

@@ -11,12 +11,13 @@ import (
 )
 
 // params are the parameters of a token-endpoint or revocation request, read from the body only:
-// a parameter in the query string is never a token request's (RFC 6749 §3.2, security case S30).
+// a parameter in the query string is never a token request's (RFC 6749 §3.2, S30).
 type params map[string]string
 
 // stringParams are the parameters the emulator reads. In a JSON body their values must be
 // strings; any other member is ignored whatever its type, as unknown form parameters are
-// (wire spec §3.1: SDKs add fields of their own).
+// (SDKs add fields of their own: auth0-spa-js src/Auth0Client.ts sends redirect_uri and the
+// application's authorizationParams with a refresh).
 var stringParams = map[string]bool{
 	"grant_type": true, "client_id": true, "client_secret": true, "client_assertion": true,
 	"client_assertion_type": true, "code": true, "code_verifier": true, "redirect_uri": true,
@@ -25,7 +26,9 @@ var stringParams = map[string]bool{
 }
 
 // readParams parses a request body as Auth0 accepts it: application/x-www-form-urlencoded or
-// application/json (wire spec §3.1). The body is capped at maxBody; past it the answer is 413.
+// application/json (auth0-spa-js MIGRATION_GUIDE.md: "Auth0's token endpoint supports both
+// application/x-www-form-urlencoded and application/json"). The body is capped at maxBody; past
+// it the answer is 413.
 // Everything else that is wrong with the body is a 400 invalid_request, never a 500 (S31, S32).
 func readParams(w http.ResponseWriter, r *http.Request, maxBody int64) (params, *oauthError) {
 	mediaType, _, err := mime.ParseMediaType(r.Header.Get("Content-Type"))

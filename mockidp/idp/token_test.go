@@ -3,7 +3,8 @@ package idp
 import "testing"
 
 // TestTokenOrganization: organizations are not emulated, so a token request naming one is
-// refused rather than answered with a token that lacks org_id (checklist 15).
+// refused rather than answered with a token that lacks org_id
+// (https://auth0.com/docs/manage-users/organizations/using-tokens).
 func TestTokenOrganization(t *testing.T) {
 	s := newAPIServer(t)
 	const refused = "parameter organization is invalid: org_abc123 does not exist (the emulator has no organizations)"

@@ -9,7 +9,7 @@ import (
 // Features an Auth0 tenant has and the emulator does not: the device flow, MFA, passwordless,
 // token exchange, CIBA, passkeys, dynamic registration and global token revocation. Discovery
 // still advertises their endpoints, because Auth0's document is the contract clients configure
-// themselves from (wire spec §1.1); a request for one gets a JSON error that says what is
+// themselves from (see discoveryDocument); a request for one gets a JSON error that says what is
 // missing, so that nobody reads it as a mistake in the request or gets a fake token.
 const (
 	featureDeviceFlow   = "the device authorization flow"

@@ -1,11 +1,14 @@
 package idp
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/tenantless/tenantless/mockidp/store"
 )
 
 // maxAccessTokenLen bounds what /userinfo parses; the emulator's tokens are far shorter.
@@ -38,9 +41,9 @@ type userinfoClaimsIn struct {
 	ClientID string `json:"client_id"` // RFC 9068 dialect
 }
 
-// handleUserinfo is GET and POST /userinfo (OIDC Core §5.3): the profile claims the access
-// token's scope allows, for a token whose audience includes this endpoint (wire spec §5). The
-// token is read from the Authorization header only.
+// handleUserinfo is GET and POST /userinfo (OIDC Core §5.3): the profile claims the access token's
+// scope allows, for a token whose audience includes this endpoint (github.com/auth0/docs,
+// articles/api/authentication/_userinfo.md). The token is read from the Authorization header only.
 func (s *Server) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	claims, e := s.userinfo(r)
 	if e != nil {
@@ -77,7 +80,10 @@ func (s *Server) userinfo(r *http.Request) (map[string]any, *oauthError) {
 		if !slices.Contains(in.Audience, s.endpoint("userinfo")) {
 			return nil, errTokenAudience
 		}
-		if s.store.accessRevoked(signatureOf(token)) {
+		switch revoked, err := s.store.AccessRevoked(r.Context(), signatureOf(token)); {
+		case err != nil:
+			return nil, s.storeFailure(err)
+		case revoked:
 			return nil, errTokenRevoked
 		}
 		userID, clientID, scope = in.Subject, in.AZP, in.Scope
@@ -85,9 +91,12 @@ func (s *Server) userinfo(r *http.Request) (map[string]any, *oauthError) {
 			clientID = in.ClientID
 		}
 	} else {
-		t, ok := s.store.opaqueToken(token, now)
-		if !ok {
+		t, err := s.store.OpaqueToken(r.Context(), token, now)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
 			return nil, errTokenInvalid.because("opaque access token unknown, expired or revoked")
+		case err != nil:
+			return nil, s.storeFailure(err)
 		}
 		userID, clientID, scope = t.UserID, t.ClientID, t.Scope
 	}

@@ -8,18 +8,19 @@ import (
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
-// webMessagePage is the data of templates/web_message.html, Auth0's page (wire spec §2.4).
+// webMessagePage is the data of templates/web_message.html, Auth0's page (a captured one:
+// github.com/blackjackyau/auth0-token-renew-iframe-message-post, README.md).
 type webMessagePage struct {
 	Nonce        string
 	TargetOrigin string
 	Response     authResponse
 }
 
-// webMessageTarget checks that web_message may answer this redirect URI: the page posts the code
-// to the redirect URI's origin, which must be one of the application's Allowed Web Origins
-// (web_origins). Auth0's answer for an unlisted origin is unconfirmed (the SDK only sees its
-// timeout, wire spec §2.4); the emulator shows an error page instead of a frameable response,
-// so the misconfiguration is visible and nothing is posted to an origin the tenant did not list.
+// webMessageTarget checks that web_message may answer this redirect URI: the page posts the code to
+// the redirect URI's origin, which must be one of the application's Allowed Web Origins
+// (web_origins). Auth0 does not document its answer for an unlisted origin (the SDK only sees its
+// timeout); the emulator shows an error page instead of a frameable response, so the
+// misconfiguration is visible and nothing is posted to an origin the tenant did not list.
 func webMessageTarget(c *tenant.Client, redirectURI string) *oauthError {
 	origin, ok := webOrigin(redirectURI)
 	if !ok {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
+	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
 	"github.com/tenantless/tenantless/mockidp/idp"
@@ -148,4 +149,96 @@ func ExampleServer_Clock() {
 	// Output:
 	// stale token expired: true
 	// fresh token for auth0|alice
+}
+
+// An https tenant, for code that insists on https: its Client trusts the test certificate, and
+// golang.org/x/oauth2 uses it when it is in the context.
+func ExampleWithTLS() {
+	tenant, err := idptest.Start(idptest.WithTLS())
+	if err != nil {
+		panic(err)
+	}
+	defer tenant.Close()
+
+	ctx := context.WithValue(context.Background(), oauth2.HTTPClient, tenant.Client())
+	cfg := clientcredentials.Config{
+		ClientID:       "demo-m2m",
+		ClientSecret:   "demo-m2m-secret",
+		TokenURL:       tenant.Issuer() + "oauth/token",
+		EndpointParams: url.Values{"audience": {"https://api.example.com"}},
+	}
+	tok, err := cfg.Token(ctx)
+	if err != nil {
+		panic(err)
+	}
+	provider, err := oidc.NewProvider(ctx, tenant.Issuer())
+	if err != nil {
+		panic(err)
+	}
+	at, err := provider.Verifier(&oidc.Config{ClientID: "https://api.example.com"}).Verify(ctx, tok.AccessToken)
+	if err != nil {
+		panic(err)
+	}
+	fmt.Println(strings.HasPrefix(at.Issuer, "https://127.0.0.1:"), at.Subject)
+	// Output: true demo-m2m@clients
+}
+
+func ExampleServer_Fault() {
+	tenant, err := idptest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer tenant.Close()
+	tenant.Fault(idp.Fault{Path: "/oauth/token", GrantType: "client_credentials", Status: 429})
+
+	cfg := clientcredentials.Config{
+		ClientID:       "demo-m2m",
+		ClientSecret:   "demo-m2m-secret",
+		TokenURL:       tenant.Issuer() + "oauth/token",
+		EndpointParams: url.Values{"audience": {"https://api.example.com"}},
+		AuthStyle:      oauth2.AuthStyleInHeader, // no second try with the secret in the body
+	}
+	_, err = cfg.Token(context.Background())
+	re, _ := errors.AsType[*oauth2.RetrieveError](err)
+	fmt.Println(re.Response.StatusCode, re.ErrorCode, re.Response.Header.Get("X-RateLimit-Remaining"))
+	_, err = cfg.Token(context.Background())
+	fmt.Println("then:", err)
+	// Output:
+	// 429 too_many_requests 0
+	// then: <nil>
+}
+
+func ExampleServer_Requests() {
+	tenant, err := idptest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer tenant.Close()
+	cfg := clientcredentials.Config{
+		ClientID:       "demo-m2m",
+		ClientSecret:   "demo-m2m-secret",
+		TokenURL:       tenant.Issuer() + "oauth/token",
+		EndpointParams: url.Values{"audience": {"https://api.example.com"}},
+		AuthStyle:      oauth2.AuthStyleInParams,
+	}
+	if _, err := cfg.Token(context.Background()); err != nil {
+		panic(err)
+	}
+	for _, r := range tenant.Requests(idp.RequestFilter{Path: "/oauth/token"}) {
+		fmt.Println(r.Method, r.Path, r.Status, r.ClientID, r.Form["audience"], r.Form["client_secret"])
+	}
+	// Output: POST /oauth/token 200 demo-m2m https://api.example.com [masked]
+}
+
+func ExampleServer_Reset() {
+	tenant, err := idptest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer tenant.Close()
+	tenant.Clock().Advance(48 * time.Hour)
+	tenant.Fault(idp.Fault{Path: "/userinfo", Status: 500, UntilRemoved: true})
+	tenant.Reset()
+	fmt.Println(tenant.Clock().Offset(), len(tenant.Faults()))
+	// Output: 0s 0
 }

@@ -1,6 +1,7 @@
 // Package idptest runs the emulator for Go tests, as net/http/httptest runs a handler: a real
-// Auth0-compatible tenant on a loopback port, with its issuer known before it starts, and
-// helpers that mint tokens its JWKS verifies.
+// Auth0-compatible tenant on a loopback port, with its issuer known before it starts, helpers
+// that mint tokens its JWKS verifies, and the controls of its control API: the clock, faults,
+// reset, reload and the journal of requests.
 //
 //	func TestAPI(t *testing.T) {
 //		tenant := idptest.New(t) // the default demo tenant; closed when the test ends
@@ -27,8 +28,8 @@ import (
 
 // Server is a running emulator.
 type Server struct {
-	// URL is the base URL, http://127.0.0.1:port, without a trailing slash (as
-	// httptest.Server.URL): what auth0-spa-js's domain option takes.
+	// URL is the base URL, http://127.0.0.1:port (https:// with WithTLS), without a trailing
+	// slash (as httptest.Server.URL): what auth0-spa-js's domain option takes.
 	URL string
 	// IDP is the emulator itself, for what the helpers do not cover.
 	IDP  *idp.Server
@@ -42,6 +43,7 @@ type config struct {
 	load   func() (*tenant.Tenant, error)
 	now    func() time.Time
 	logger *slog.Logger
+	tls    bool
 }
 
 // WithTenant serves the tenant file name of fsys instead of the default tenant.
@@ -65,6 +67,13 @@ func WithClock(now func() time.Time) Option {
 // answers do not tell. By default nothing is logged.
 func WithLogger(logger *slog.Logger) Option {
 	return func(c *config) { c.logger = logger }
+}
+
+// WithTLS serves the tenant over https, as httptest.NewTLSServer does, with HTTP/2: the issuer
+// is https://127.0.0.1:port/, its cookies are Secure, and Client trusts the server's certificate
+// (httptest's own, for 127.0.0.1, ::1 and example.com), which no other client does.
+func WithTLS() Option {
+	return func(c *config) { c.tls = true }
 }
 
 // New starts an emulator serving the default tenant (fixtures/tenant.yaml) unless an option
@@ -94,13 +103,23 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	// The listener exists before the handler, so the issuer is known when the emulator is built.
 	hs := httptest.NewUnstartedServer(nil)
-	s, err := idp.New(idp.Config{Issuer: "http://" + hs.Listener.Addr().String() + "/", Tenant: t, Now: c.now, Logger: c.logger})
+	scheme := "http"
+	if c.tls {
+		scheme = "https"
+	}
+	s, err := idp.New(idp.Config{Issuer: scheme + "://" + hs.Listener.Addr().String() + "/", Tenant: t, Now: c.now,
+		Logger: c.logger, Reload: c.load})
 	if err != nil {
 		hs.Close()
 		return nil, err
 	}
 	hs.Config.Handler = s
-	hs.Start()
+	if c.tls {
+		hs.EnableHTTP2 = true
+		hs.StartTLS()
+	} else {
+		hs.Start()
+	}
 	return &Server{URL: hs.URL, IDP: s, http: hs}, nil
 }
 
@@ -112,11 +131,15 @@ func (s *Server) Issuer() string { return s.IDP.Issuer() }
 // tokens, or to mint tokens in the past or the future.
 func (s *Server) Clock() *idp.Clock { return s.IDP.Clock() }
 
-// Client is an HTTP client for the server.
+// Client is an HTTP client for the server; with WithTLS it trusts the server's certificate.
 func (s *Server) Client() *http.Client { return s.http.Client() }
 
-// Close shuts the server down; New registers it with t.Cleanup.
-func (s *Server) Close() { s.http.Close() }
+// Close shuts the server down and releases its state; New registers it with t.Cleanup.
+func (s *Server) Close() {
+	s.http.Close()
+	// The memory store's Close only stops its sweeper: it cannot fail.
+	_ = s.IDP.Close()
+}
 
 // Token mints tokens as idp.Server.MintToken does, failing the test on error.
 func (s *Server) Token(t testing.TB, req idp.MintRequest) *idp.TokenResponse {
@@ -129,8 +152,8 @@ func (s *Server) Token(t testing.TB, req idp.MintRequest) *idp.TokenResponse {
 }
 
 // UserToken returns an access token for a user (email, username or user_id) and an API, with
-// the scopes asked for that the user holds, as the user's login through the tenant's first
-// application allowed the authorization_code grant would give. With no scopes it carries all
+// the scopes asked for that the user holds: the token a login would give through the tenant's
+// first application that may use the authorization_code grant. With no scopes it carries all
 // the user holds on the API.
 func (s *Server) UserToken(t testing.TB, user, audience string, scopes ...string) string {
 	t.Helper()

@@ -1,8 +1,11 @@
 package idptest
 
 import (
+	"crypto/x509"
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -185,5 +188,57 @@ func TestClock(t *testing.T) {
 		}
 		wg.Wait()
 		assert.Equal(t, start.Add(goroutines*steps*time.Second), c.Now())
+	})
+}
+
+// TestWithTLS: the tenant answers over real TLS with HTTP/2, every URL it hands out is https,
+// its cookies are Secure, and only Client trusts it.
+func TestWithTLS(t *testing.T) {
+	s := New(t, WithTLS())
+	require.True(t, strings.HasPrefix(s.URL, "https://127.0.0.1:"), s.URL)
+	assert.Equal(t, s.URL+"/", s.Issuer())
+
+	t.Run("discovery over HTTP/2", func(t *testing.T) {
+		resp, err := s.Client().Get(s.URL + "/.well-known/openid-configuration")
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		assert.Equal(t, http.StatusOK, resp.StatusCode)
+		assert.Equal(t, 2, resp.ProtoMajor, "HTTP/2 is negotiated, as mockidp serve offers it")
+		var doc map[string]any
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&doc))
+		for _, k := range []string{"issuer", "authorization_endpoint", "token_endpoint", "userinfo_endpoint", "jwks_uri"} {
+			assert.True(t, strings.HasPrefix(doc[k].(string), s.URL+"/"), "%s = %v", k, doc[k])
+		}
+	})
+	t.Run("tokens verify through Client", func(t *testing.T) {
+		tok := verify(t, s, s.ClientToken(t, "demo-m2m", "https://api.example.com"), "https://api.example.com", nil)
+		assert.Equal(t, "demo-m2m@clients", tok.Subject)
+		assert.Equal(t, s.Issuer(), tok.Issuer)
+	})
+	t.Run("cookies are Secure", func(t *testing.T) {
+		c := s.Client()
+		c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+		resp, err := c.Get(s.URL + "/authorize?" + url.Values{
+			"client_id": {"demo-web"}, "response_type": {"code"}, "redirect_uri": {"http://localhost:3000/callback"},
+			"scope": {"openid"}, "state": {"s"},
+		}.Encode())
+		require.NoError(t, err)
+		resp.Body.Close()
+		require.Equal(t, http.StatusFound, resp.StatusCode)
+		require.NotEmpty(t, resp.Cookies())
+		for _, ck := range resp.Cookies() {
+			assert.True(t, ck.Secure, "cookie %s", ck.Name)
+		}
+	})
+	t.Run("a client that does not trust it is refused", func(t *testing.T) {
+		_, err := (&http.Client{Timeout: 5 * time.Second}).Get(s.URL + "/healthz")
+		var unknown x509.UnknownAuthorityError
+		assert.ErrorAs(t, err, &unknown, "the system roots do not vouch for the test certificate")
+	})
+	t.Run("plain http is not served", func(t *testing.T) {
+		resp, err := http.Get("http://" + strings.TrimPrefix(s.URL, "https://") + "/healthz")
+		require.NoError(t, err)
+		resp.Body.Close()
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, "Go's TLS server answers plain HTTP with 400")
 	})
 }

@@ -19,8 +19,12 @@ import (
 	"github.com/go-jose/go-jose/v4/jwt"
 )
 
-// MinBits is the smallest RSA modulus accepted, as Auth0 signs with 2048-bit keys.
-const MinBits = 2048
+// MinBits is the smallest RSA modulus accepted, as Auth0 signs with 2048-bit keys. MaxBits bounds
+// what a key file may cost to load and every token to sign.
+const (
+	MinBits = 2048
+	MaxBits = 8192
+)
 
 // certNotBefore pins the certificate dates so that the JWKS document (x5c, x5t) is the same on
 // every start for the same key and host.
@@ -53,7 +57,7 @@ func New(host string, pems ...[]byte) (*KeySet, error) {
 	}
 	keys := make([]*rsa.PrivateKey, 0, len(pems))
 	for i, p := range pems {
-		k, err := ParsePEM(p)
+		k, _, err := ParsePEM(p)
 		if err != nil {
 			return nil, fmt.Errorf("signing: key %d: %w", i+1, err)
 		}
@@ -121,28 +125,63 @@ func (ks *KeySet) newSigner(typ jose.ContentType) (jose.Signer, error) {
 	return signer, nil
 }
 
-// ParsePEM reads an RSA private key from PEM (PKCS#1 "RSA PRIVATE KEY" or PKCS#8 "PRIVATE KEY").
-func ParsePEM(data []byte) (*rsa.PrivateKey, error) {
-	block, _ := pem.Decode(data)
-	if block == nil {
-		return nil, errors.New("no PEM block found")
+// keyFileWant says what a key file must hold and how to make one; every ParsePEM error ends with it.
+var keyFileWant = fmt.Sprintf("an RSA private key in PEM form, PKCS#1 (BEGIN RSA PRIVATE KEY) or PKCS#8 (BEGIN PRIVATE KEY), "+
+	"of %d to %d bits; make one with: openssl genrsa -out key.pem %d", MinBits, MaxBits, MinBits)
+
+// ParsePEM reads the one unencrypted RSA private key of MinBits to MaxBits in PEM data (PKCS#1
+// "RSA PRIVATE KEY" or PKCS#8 "PRIVATE KEY"); other blocks, such as a certificate kept next to
+// the key, are skipped. It returns the key and the PEM encoding of its block alone, which a
+// tenant keeps instead of the whole file. An error names what the data holds instead, as in
+// "an encrypted key", so that a caller can write "key.pem holds " before it.
+func ParsePEM(data []byte) (*rsa.PrivateKey, []byte, error) {
+	var found *pem.Block
+	for rest := data; ; {
+		var b *pem.Block
+		b, rest = pem.Decode(rest)
+		if b == nil {
+			break
+		}
+		switch b.Type {
+		case "RSA PRIVATE KEY", "PRIVATE KEY":
+			if found != nil {
+				return nil, nil, errors.New("more than one private key; put one key in each file")
+			}
+			found = b
+		case "ENCRYPTED PRIVATE KEY":
+			return nil, nil, errors.New("an encrypted key; the emulator needs it unencrypted: " + keyFileWant)
+		case "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "DSA PRIVATE KEY":
+			return nil, nil, fmt.Errorf("a %q block; tokens are signed with RS256, which needs %s", b.Type, keyFileWant)
+		}
 	}
-	switch block.Type {
-	case "RSA PRIVATE KEY":
-		return x509.ParsePKCS1PrivateKey(block.Bytes)
-	case "PRIVATE KEY":
-		k, err := x509.ParsePKCS8PrivateKey(block.Bytes)
+	if found == nil {
+		return nil, nil, errors.New("no private key; expected " + keyFileWant)
+	}
+	if _, encrypted := found.Headers["Proc-Type"]; encrypted {
+		return nil, nil, errors.New("an encrypted key; the emulator needs it unencrypted: " + keyFileWant)
+	}
+	var key *rsa.PrivateKey
+	if found.Type == "RSA PRIVATE KEY" {
+		k, err := x509.ParsePKCS1PrivateKey(found.Bytes)
 		if err != nil {
-			return nil, err
+			return nil, nil, fmt.Errorf("a PKCS#1 key that does not parse (%v); expected %s", err, keyFileWant)
+		}
+		key = k
+	} else {
+		k, err := x509.ParsePKCS8PrivateKey(found.Bytes)
+		if err != nil {
+			return nil, nil, fmt.Errorf("a PKCS#8 key that does not parse (%v); expected %s", err, keyFileWant)
 		}
 		rk, ok := k.(*rsa.PrivateKey)
 		if !ok {
-			return nil, fmt.Errorf("PKCS#8 key is %T, want an RSA key", k)
+			return nil, nil, fmt.Errorf("a %T key; tokens are signed with RS256, which needs %s", k, keyFileWant)
 		}
-		return rk, nil
-	default:
-		return nil, fmt.Errorf("PEM block %q is not an RSA private key", block.Type)
+		key = rk
 	}
+	if bits := key.N.BitLen(); bits < MinBits || bits > MaxBits {
+		return nil, nil, fmt.Errorf("a %d-bit RSA key; expected %s", bits, keyFileWant)
+	}
+	return key, pem.EncodeToMemory(&pem.Block{Type: found.Type, Bytes: found.Bytes}), nil
 }
 
 // keyID derives a stable 21-character URL-safe id (the length of Auth0's) from the public key, so

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/tenantless/tenantless/mockidp/signing"
 )
 
 // defaultSessionLifetime is Auth0's session_lifetime and idle_session_lifetime.
@@ -134,9 +136,9 @@ func (l *loader) signingKey(f field) {
 			l.errorf(g.node, g.path, "cannot read signing key file %q: %v", p, err)
 			return
 		}
-		key, problem := parseSigningKey(data)
-		if problem != "" {
-			l.errorf(g.node, g.path, "%s %s", p, problem)
+		_, key, err := signing.ParsePEM(data)
+		if err != nil {
+			l.errorf(g.node, g.path, "%s holds %v", p, err)
 			return
 		}
 		for i, other := range l.t.SigningKeys {

@@ -1,9 +1,6 @@
 package tenant
 
 import (
-	"crypto/rsa"
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
 	"hash/fnv"
 	"net/mail"
@@ -118,60 +115,6 @@ func checkPhone(s string) string {
 		return fmt.Sprintf("%q must be in E.164 form: +, country code and number, digits only, like +14155550100", s)
 	}
 	return ""
-}
-
-// parseSigningKey returns the RSA private key in a PEM file, re-encoded as a single PEM block, or
-// what is wrong with the file.
-func parseSigningKey(data []byte) ([]byte, string) {
-	const want = "an RSA private key in PEM form, PKCS#1 (BEGIN RSA PRIVATE KEY) or PKCS#8 (BEGIN PRIVATE KEY), " +
-		"of 2048 to 8192 bits; make one with: openssl genrsa -out key.pem 2048"
-	var found *pem.Block
-	for rest := data; ; {
-		var b *pem.Block
-		b, rest = pem.Decode(rest)
-		if b == nil {
-			break
-		}
-		switch b.Type {
-		case "RSA PRIVATE KEY", "PRIVATE KEY":
-			if found != nil {
-				return nil, "holds more than one private key; put one key in each file"
-			}
-			found = b
-		case "ENCRYPTED PRIVATE KEY":
-			return nil, "holds an encrypted key; the emulator needs it unencrypted: " + want
-		case "EC PRIVATE KEY", "OPENSSH PRIVATE KEY", "DSA PRIVATE KEY":
-			return nil, fmt.Sprintf("holds a %q block; tokens are signed with RS256, which needs %s", b.Type, want)
-		}
-	}
-	if found == nil {
-		return nil, "holds no private key; expected " + want
-	}
-	if _, encrypted := found.Headers["Proc-Type"]; encrypted {
-		return nil, "holds an encrypted key; the emulator needs it unencrypted: " + want
-	}
-	var key *rsa.PrivateKey
-	if found.Type == "RSA PRIVATE KEY" {
-		k, err := x509.ParsePKCS1PrivateKey(found.Bytes)
-		if err != nil {
-			return nil, fmt.Sprintf("holds a PKCS#1 key that does not parse (%v); expected %s", err, want)
-		}
-		key = k
-	} else {
-		k, err := x509.ParsePKCS8PrivateKey(found.Bytes)
-		if err != nil {
-			return nil, fmt.Sprintf("holds a PKCS#8 key that does not parse (%v); expected %s", err, want)
-		}
-		rk, ok := k.(*rsa.PrivateKey)
-		if !ok {
-			return nil, fmt.Sprintf("holds a %T key; tokens are signed with RS256, which needs %s", k, want)
-		}
-		key = rk
-	}
-	if bits := key.N.BitLen(); bits < 2048 || bits > 8192 {
-		return nil, fmt.Sprintf("holds a %d-bit RSA key; expected %s", bits, want)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: found.Type, Bytes: found.Bytes}), ""
 }
 
 // checkText finds the first byte that keeps data from being YAML text (invalid UTF-8 or a control

@@ -11,33 +11,62 @@
 // Playwright's routes never see a request that follows a redirect, so the
 // callback would load the demo app's own front end. Fetch.requestPaused does
 // fire for it.
-import { readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
-import { AUDIENCE, CHROME_PATH, CLIENTS, DEMOAPP_URL, MOCKIDP_DOMAIN } from './config.mjs';
+import { APP_ORIGIN, AUDIENCE, BROWSER_HOME, CHROME_PATH, CLIENTS, DEMOAPP_URL, IDP_ORIGIN, MOCKIDP_ADDRESS, MOCKIDP_DOMAIN } from './config.mjs';
 
 const require = createRequire(import.meta.url);
 const PAGE_HTML = readFileSync(new URL('../page/index.html', import.meta.url));
 const SDK_BUNDLE = readFileSync(require.resolve('@auth0/auth0-spa-js/dist/auth0-spa-js.production.js'));
 
-export const APP_ORIGIN = new URL(DEMOAPP_URL).origin;
-export const IDP_ORIGIN = new URL(MOCKIDP_DOMAIN).origin;
+export { APP_ORIGIN, IDP_ORIGIN };
 
-export function launchBrowser() {
-  return chromium.launch({
+export async function launchBrowser() {
+  const args = [
+    // No internet here: without these Chromium stalls on background fetches.
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
+  ];
+  if (MOCKIDP_ADDRESS) {
+    // What lib/resolve.mjs does for Node: the emulator's name, known to no DNS.
+    args.push(`--host-resolver-rules=MAP ${new URL(MOCKIDP_DOMAIN).hostname} ${MOCKIDP_ADDRESS}`);
+  }
+  // A profile that treats third-party cookies as Google Chrome does by
+  // default, blocking them in Incognito windows only (its preference
+  // profile.cookie_controls_mode 2); Debian's Chromium blocks them everywhere.
+  // Over https the emulator's session cookie is SameSite=None, a third-party
+  // cookie in the silent-authentication iframe of an app on http (schemes
+  // count in "same-site"), exactly as a tenant's is.
+  const profile = mkdtempSync(join(tmpdir(), 'sdk-chromium-'));
+  mkdirSync(join(profile, 'Default'));
+  writeFileSync(join(profile, 'Default', 'Preferences'), JSON.stringify({ profile: { cookie_controls_mode: 2 } }));
+  const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROME_PATH,
     headless: true,
-    // No internet here: without these Chromium stalls on background fetches.
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args,
+    // Chromium on Linux trusts the CAs of the NSS database in $HOME/.pki/nssdb;
+    // the Go test makes one that trusts the https emulator's local CA. No
+    // certificate error is ignored.
+    ...(BROWSER_HOME ? { env: { ...process.env, HOME: BROWSER_HOME } } : {}),
   });
+  const browser = context.browser();
+  browser.on('disconnected', () => {
+    try {
+      // Chromium may still be writing its profile as it exits.
+      rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+    } catch (err) {
+      console.warn(`leaving ${profile}: ${err.message}`);
+    }
+  });
+  return browser;
 }
 
 /**

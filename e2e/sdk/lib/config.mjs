@@ -2,7 +2,7 @@
 // random ports and passes them in; the defaults match `go run ./mockidp` and
 // `go run ./demoapp` on their default addresses.
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mapHost } from './resolve.mjs';
 
 const trimSlash = (s) => s.replace(/\/+$/, '');
 
@@ -11,9 +11,22 @@ export const MOCKIDP_DOMAIN = trimSlash(process.env.MOCKIDP_DOMAIN || 'http://lo
 /** The demo app's origin; the tenant's demo-spa callbacks and web origins are this origin. */
 export const DEMOAPP_URL = trimSlash(process.env.DEMOAPP_URL || 'http://localhost:3000');
 export const CHROME_PATH = process.env.CHROME_PATH || '/usr/bin/chromium';
+/**
+ * The loopback address the emulator's host name stands for, when no DNS knows
+ * it (https://tenant.tenantless.test); empty when it resolves as it is.
+ */
+export const MOCKIDP_ADDRESS = process.env.MOCKIDP_ADDRESS || '';
+/** The HOME Chromium runs with: its NSS database ($HOME/.pki/nssdb) trusts an https emulator's CA. */
+export const BROWSER_HOME = process.env.BROWSER_HOME || '';
 export const SDK_RESULTS = process.env.SDK_RESULTS || '';
 
 export const ISSUER = MOCKIDP_DOMAIN + '/';
+export const APP_ORIGIN = new URL(DEMOAPP_URL).origin;
+export const IDP_ORIGIN = new URL(MOCKIDP_DOMAIN).origin;
+/** The emulator's host (and port, if any): the `domain` of SDKs that always add https://. */
+export const MOCKIDP_HOST = new URL(MOCKIDP_DOMAIN).host;
+
+if (MOCKIDP_ADDRESS) mapHost(new URL(MOCKIDP_DOMAIN).hostname, MOCKIDP_ADDRESS);
 export const AUDIENCE = 'https://api.example.com';
 
 export const USERS = {
@@ -27,11 +40,12 @@ export const CLIENTS = {
   web: { id: 'demo-web', secret: 'demo-web-secret' },
 };
 
-const require = createRequire(import.meta.url);
-
-/** The installed version of an npm package (read from its package.json). */
+/**
+ * The installed version of an npm package, from its package.json in this
+ * package's node_modules (read by path: some packages do not export it).
+ */
 export function installedVersion(name) {
-  const pkgPath = require.resolve(`${name}/package.json`);
+  const pkgPath = new URL(`../node_modules/${name}/package.json`, import.meta.url);
   return JSON.parse(readFileSync(pkgPath, 'utf8')).version;
 }
 

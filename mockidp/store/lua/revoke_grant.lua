@@ -1,0 +1,3 @@
+-- ARGV prefix, grant.
+revoke(ARGV[1], ARGV[2])
+return 1
