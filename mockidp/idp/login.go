@@ -30,6 +30,20 @@ var (
 var errLoginUnknown = newError(http.StatusBadRequest, "invalid_request",
 	"This login page is unknown or has expired, or this browser did not send its login cookie. Go back to the application and log in again.")
 
+// Causes of the store's refusals of a pending login, answered errLoginUnknown. The take
+// follows a peek that found the login live, so a login it does not find was completed in
+// between by another post of its form (or the tenant was reset).
+var (
+	loginRefusals = map[store.Reason]string{
+		store.ReasonUnknown: "login transaction unknown",
+		store.ReasonExpired: "login transaction expired",
+	}
+	takeLoginRefusals = map[store.Reason]string{
+		store.ReasonUnknown: "login transaction already completed",
+		store.ReasonExpired: "login transaction expired",
+	}
+)
+
 // loginRetry is a failed login attempt: the login page again, for the same transaction and
 // with the name typed, showing the error's description at the error's status.
 type loginRetry struct {
@@ -88,7 +102,7 @@ func (s *Server) loginTransaction(r *http.Request, id string) (*authRequest, *oa
 	l, err := s.store.PeekLogin(r.Context(), id, s.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, errLoginUnknown.because("login transaction unknown or expired")
+		return nil, errLoginUnknown.because(refusal(err, loginRefusals))
 	case err != nil:
 		return nil, s.storeFailure(err)
 	}
@@ -217,7 +231,7 @@ func (s *Server) pickUser(w http.ResponseWriter, r *http.Request, req *authReque
 func (s *Server) loginSucceeded(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User) error {
 	switch _, err := s.store.TakeLogin(r.Context(), req.ID, s.now()); {
 	case errors.Is(err, store.ErrNotFound):
-		return errLoginUnknown.because("login transaction already completed or expired")
+		return errLoginUnknown.because(refusal(err, takeLoginRefusals))
 	case err != nil:
 		return s.storeFailure(err)
 	}

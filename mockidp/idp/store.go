@@ -42,6 +42,17 @@ func (s *Server) storeFailure(err error) *oauthError {
 	return serverError(err)
 }
 
+// refusal is the log's cause for a record the store refused (store.ErrNotFound): the text
+// causes gives the store's reason, else the store's own words.
+func refusal(err error, causes map[store.Reason]string) string {
+	if r, ok := errors.AsType[*store.RefusedError](err); ok {
+		if cause, ok := causes[r.Reason]; ok {
+			return cause
+		}
+	}
+	return err.Error()
+}
+
 // pending is the stored form of a request waiting for its login.
 func (req *authRequest) pending() store.PendingLogin {
 	l := store.PendingLogin{

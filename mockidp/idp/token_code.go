@@ -28,6 +28,13 @@ var (
 		"code_verifier was sent, but the authorization request had no code_challenge")
 )
 
+// codeRefusals are the causes of the store's refusals of a code. The other reasons a code is
+// refused (spent, another client's, another redirect_uri) are checked after the take.
+var codeRefusals = map[store.Reason]string{
+	store.ReasonUnknown: "code unknown",
+	store.ReasonExpired: "code expired",
+}
+
 // authorizationCodeGrant redeems a code from /authorize (RFC 6749 §4.1.3, RFC 7636 §4.6). The
 // code is consumed first, atomically in the store, so that of concurrent redemptions exactly one
 // gets past this point (S19) and a failed redemption cannot be retried; a second redemption
@@ -43,7 +50,7 @@ func (s *Server) authorizationCodeGrant(r *http.Request, c *tenant.Client, p par
 	ac, err := s.store.TakeCode(ctx, code, s.now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, errBadCode.because("code unknown or expired")
+		return nil, errBadCode.because(refusal(err, codeRefusals))
 	case errors.Is(err, store.ErrReused):
 		return nil, errBadCode.because("code already redeemed; the tokens it issued are revoked")
 	case err != nil:

@@ -14,12 +14,19 @@ import (
 // rotated away or another client's (nextjs-auth0#333); the cause tells the log which.
 var errBadRefreshToken = newError(http.StatusForbidden, "invalid_grant", "Unknown or invalid refresh token.")
 
-// Why a refresh token was refused, for the log. The store answers unknown, expired, revoked
-// and another client's tokens alike, so that no reply tells them apart.
-const (
-	causeRefreshNotFound = "refresh token unknown, expired, revoked (logout, /oauth/revoke, or reuse in its family) or another client's"
-	causeRefreshReused   = "rotated refresh token reused after the reuse interval; its family is revoked"
-)
+// Why a refresh token was refused, for the log; the client gets errBadRefreshToken for each.
+var refreshRefusals = map[store.Reason]string{
+	store.ReasonUnknown:     "refresh token unknown",
+	store.ReasonOtherClient: "refresh token issued to another client",
+	store.ReasonRevoked:     "refresh token revoked (logout, /oauth/revoke, or reuse in its family)",
+	// A family's grant lapses once all of its tokens have expired, so a rotated token kept for
+	// reuse detection can outlive it.
+	store.ReasonExpired: "refresh token expired (its absolute lifetime or its family's is over)",
+	store.ReasonIdle:    "refresh token past its idle lifetime",
+}
+
+// causeRefreshReused explains a reuse (store.ErrReused), which is no refusal of the store's.
+const causeRefreshReused = "rotated refresh token reused after the reuse interval; its family is revoked"
 
 // refreshTokenGrant spends a refresh token (RFC 6749 §6). With rotation (the client's
 // refresh_token.rotation_type) the answer carries a new refresh token of the same family and
@@ -63,7 +70,7 @@ func (s *Server) refreshTokenGrant(r *http.Request, c *tenant.Client, p params) 
 	rt, err := s.store.SpendRefreshToken(ctx, token, c.ClientID, policy, now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return nil, errBadRefreshToken.because(causeRefreshNotFound)
+		return nil, errBadRefreshToken.because(refusal(err, refreshRefusals))
 	case errors.Is(err, store.ErrReused):
 		return nil, errBadRefreshToken.because(causeRefreshReused)
 	case err != nil:

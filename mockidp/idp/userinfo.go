@@ -33,6 +33,14 @@ var (
 	errTokenClientGone = invalidToken("The client of the access token does not exist")
 )
 
+// opaqueRefusals are the causes of the store's refusals of an opaque access token, all
+// answered errTokenInvalid.
+var opaqueRefusals = map[store.Reason]string{
+	store.ReasonUnknown: "opaque access token unknown",
+	store.ReasonExpired: "opaque access token expired",
+	store.ReasonRevoked: "opaque access token revoked with its grant (logout, /oauth/revoke, or a reused code or refresh token)",
+}
+
 // userinfoClaimsIn are the access-token claims /userinfo reads.
 type userinfoClaimsIn struct {
 	jwt.Claims
@@ -94,7 +102,7 @@ func (s *Server) userinfo(r *http.Request) (map[string]any, *oauthError) {
 		t, err := s.store.OpaqueToken(r.Context(), token, now)
 		switch {
 		case errors.Is(err, store.ErrNotFound):
-			return nil, errTokenInvalid.because("opaque access token unknown, expired or revoked")
+			return nil, errTokenInvalid.because(refusal(err, opaqueRefusals))
 		case err != nil:
 			return nil, s.storeFailure(err)
 		}

@@ -8,8 +8,6 @@ import (
 
 func invalid(why string) error { return fmt.Errorf("%w: %s", ErrInvalid, why) }
 
-func notFound(what string) error { return fmt.Errorf("%s: %w", what, ErrNotFound) }
-
 func errReused(what string) error { return fmt.Errorf("%s: %w", what, ErrReused) }
 
 // checkID refuses an empty or overlong grant or session id.
@@ -79,8 +77,17 @@ func earliest(a, b time.Time) time.Time {
 	return b
 }
 
-func sessionLive(s Session, now time.Time) bool {
-	return now.Before(s.Expires) && now.Before(s.IdleExpires)
+// pastDeadline is why a record with an absolute and an idle deadline (a session, a refresh
+// token) is over at now, "" while it is live. The absolute deadline is named first, as no
+// activity could have moved it.
+func pastDeadline(expires, idle, now time.Time) Reason {
+	switch {
+	case !now.Before(expires):
+		return ReasonExpired
+	case !now.Before(idle):
+		return ReasonIdle
+	}
+	return ""
 }
 
 // refreshKeep is how long a refresh token's record is kept. A live token is kept until it
