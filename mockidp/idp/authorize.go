@@ -101,14 +101,7 @@ type authRequest struct {
 // authorize is GET /authorize: parse, decide which errors may redirect, validate, then either
 // answer at once from the SSO session or send the browser to the login page.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
-	if len(r.URL.RawQuery) > maxAuthorizeQuery {
-		return newError(http.StatusRequestURITooLong, "invalid_request", "The request is too long.")
-	}
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return newError(http.StatusBadRequest, "invalid_request", "The query string could not be parsed.")
-	}
-	req, e := s.authorizeTarget(q)
+	q, req, e := s.authorizeRequest(r)
 	if e != nil {
 		return e
 	}
@@ -403,4 +396,22 @@ func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, r
 	}
 	s.authorizeRespond(w, r, req, authResponse{Code: code, State: req.State})
 	return nil
+}
+
+// authorizeRequest parses an /authorize query within its bound and finds the client and
+// redirect_uri it may answer to: until they are trusted, errors are shown on the error page,
+// never sent to the redirect_uri (RFC 6749 §4.1.2.1).
+func (s *Server) authorizeRequest(r *http.Request) (url.Values, *authRequest, *oauthError) {
+	if len(r.URL.RawQuery) > maxAuthorizeQuery {
+		return nil, nil, newError(http.StatusRequestURITooLong, "invalid_request", "The request is too long.")
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, nil, newError(http.StatusBadRequest, "invalid_request", "The query string could not be parsed.")
+	}
+	req, e := s.authorizeTarget(q)
+	if e != nil {
+		return nil, nil, e
+	}
+	return q, req, nil
 }

@@ -298,11 +298,7 @@ func rateLimited(h http.Header, now time.Time) {
 // are trusted; before that, the request's own error is shown as usual.
 func (s *Server) deniedLogin(f Fault, id string) browserHandler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		q, err := url.ParseQuery(r.URL.RawQuery)
-		if err != nil {
-			return newError(http.StatusBadRequest, "invalid_request", "The query string could not be parsed.")
-		}
-		req, e := s.authorizeTarget(q)
+		_, req, e := s.authorizeRequest(r)
 		if e != nil {
 			return e
 		}
