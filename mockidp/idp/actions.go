@@ -128,12 +128,18 @@ func (s *Server) actionFailed(ctx context.Context, err error) *oauthError {
 	return errActionFailed(ae.Message).because(ae.Error())
 }
 
-// logExecutions logs each Action that ran: its name, how long it took and how it ended.
+// logExecutions logs each Action that ran: its name, how long it took and how it ended, in the
+// emulator's log and in the request's journal entry.
 func (s *Server) logExecutions(ctx context.Context, t actions.Trigger, res *actions.Result) {
 	if res == nil {
 		return
 	}
+	c := capturedOf(ctx)
 	for _, ex := range res.Executions {
+		if c != nil {
+			c.actions = append(c.actions, ActionRun{Name: ex.Action, Trigger: string(t),
+				Duration: ex.Duration.String(), Outcome: string(ex.Outcome), Error: ex.Error})
+		}
 		attrs := []slog.Attr{
 			slog.String("action", ex.Action), slog.String("trigger", string(t)),
 			slog.Duration("duration", ex.Duration), slog.String("outcome", string(ex.Outcome)),

@@ -210,6 +210,17 @@ func TestActionsOrderAndProtocol(t *testing.T) {
 		assert.Equal(t, "success", rec["outcome"])
 		assert.Contains(t, rec, "duration")
 	}
+	// The journal shows the runs with the request that ran them: here the password grant.
+	last := s.Requests(RequestFilter{Path: "/oauth/token", Limit: 1})
+	require.Len(t, last, 1)
+	require.Len(t, last[0].Actions, 2)
+	for i, run := range last[0].Actions {
+		assert.Equal(t, fmt.Sprintf("action-%d", i), run.Name)
+		assert.Equal(t, "post-login", run.Trigger)
+		assert.Equal(t, "success", run.Outcome)
+		assert.NotEmpty(t, run.Duration)
+	}
+
 	consoleLines := logs.records(t, "first ran for alice@example.com")
 	require.Len(t, consoleLines, 3)
 	assert.Equal(t, "action-0", consoleLines[0]["action"])

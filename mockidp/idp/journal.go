@@ -43,6 +43,19 @@ type JournalEntry struct {
 	User     string `json:"user,omitempty"`
 	// Fault is the id of the fault that answered or delayed the request.
 	Fault string `json:"fault,omitempty"`
+	// Actions are the tenant's Actions the request ran, in order.
+	Actions []ActionRun `json:"actions,omitempty"`
+}
+
+// ActionRun is one run of an Action, as the journal shows it.
+type ActionRun struct {
+	Name    string `json:"name"`
+	Trigger string `json:"trigger"`
+	// Duration is how long the run took, as time.Duration's String writes it.
+	Duration string `json:"duration"`
+	// Outcome is "success" or "failed"; Error says why a run failed.
+	Outcome string `json:"outcome"`
+	Error   string `json:"error,omitempty"`
 }
 
 // Masked stands in the journal for a secret that was sent.
@@ -80,7 +93,8 @@ type captured struct {
 	form     map[string]any
 	clientID string
 	user     string
-	fault    string // set by the fault that answered or delayed the request
+	fault    string      // set by the fault that answered or delayed the request
+	actions  []ActionRun // set by the Actions the handler ran
 }
 
 type capturedKey struct{}
@@ -161,6 +175,7 @@ func (c *captured) entry(r *http.Request, at time.Time, status int, errorCode st
 		Time: at.UTC(), Method: r.Method, Path: r.URL.Path,
 		Query: maskParams(paramMap(c.query)), Form: maskParams(c.form),
 		Status: status, Error: errorCode, ClientID: clip(c.clientID), User: clip(c.user), Fault: c.fault,
+		Actions: c.actions,
 	}
 	for _, name := range journalHeaders {
 		v := r.Header.Get(name)
