@@ -74,10 +74,15 @@ const Forever = 100 * 365 * 24 * time.Hour
 type Tenant struct {
 	Name     string // tenant.friendly_name, else the file's base name
 	Settings Settings
+	// Actions are the tenant file's Actions, and Bindings those bound to each trigger the
+	// emulator runs, in the order they run; both are set by Load and not changed afterwards.
+	Actions  []*Action
+	Bindings map[string][]Binding
 	// SigningKeys are PEM-encoded RSA private keys; the first signs, the rest are published in
 	// the JWKS only (the "next" key of an Auth0 tenant, or a key being rotated out).
 	SigningKeys [][]byte
-	// Warnings are messages for the log: sections the emulator accepts but does not model.
+	// Warnings are messages for the log: sections the emulator accepts but does not model,
+	// Actions that will not run, secrets without a value.
 	Warnings []string
 
 	// mu guards the items and their lookups: a write holds it to swap one item, so a reader
@@ -99,6 +104,8 @@ type Tenant struct {
 	management *API
 	// clientsVersion counts the writes to applications, for what is derived from all of them.
 	clientsVersion atomic.Uint64
+	// actionsByName looks Actions up; Load alone fills it.
+	actionsByName map[string]*Action
 
 	// origin is the line of the tenant file that defines an item's field ("" for the item), for
 	// messages about a conflict with it; set while Load runs, so a Management API's messages
@@ -132,6 +139,8 @@ func (t *Tenant) init() {
 	t.usersByName = map[string]*User{}
 	t.rolesByName = map[string]*Role{}
 	t.grantsByPair = map[string]*ClientGrant{}
+	t.actionsByName = map[string]*Action{}
+	t.Bindings = map[string][]Binding{}
 	t.management = managementAPI()
 	t.prepareAPI(t.management, nil)
 	t.apis.add(t.management.Identifier, t.management)
@@ -176,6 +185,8 @@ type Client struct {
 	// IDTokenLifetime is jwt_configuration.lifetime_in_seconds (Auth0 default 36000 s).
 	IDTokenLifetime time.Duration
 	RefreshToken    RefreshTokenPolicy
+	// Metadata is client_metadata, which Actions read as event.client.metadata.
+	Metadata map[string]string
 }
 
 // RefreshTokenPolicy is a client's `refresh_token` object.
