@@ -132,36 +132,24 @@ func (h *Handler) rolePermissions(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// addRolePermissions is POST /roles/{id}/permissions: 201, the role granting the permissions
-// it had and those given.
-func (h *Handler) addRolePermissions(w http.ResponseWriter, r *http.Request) error {
-	perms, err := readPermissions(r)
-	if err != nil {
-		return err
+// editRolePermissions is POST /roles/{id}/permissions (edit addPermissions, answered 201) or
+// DELETE (removePermissions, 204): the role's permissions changed by those of the body, in one
+// write.
+func (h *Handler) editRolePermissions(edit func(have, given []tenant.Permission) []tenant.Permission, status int) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		perms, err := readPermissions(r)
+		if err != nil {
+			return err
+		}
+		_, err = h.tenant.UpdateRole(r.PathValue("id"), func(role *tenant.Role) {
+			role.Permissions = edit(role.Permissions, perms)
+		})
+		if err != nil {
+			return roleWriteError(err)
+		}
+		w.WriteHeader(status)
+		return nil
 	}
-	_, err = h.tenant.UpdateRole(r.PathValue("id"), func(role *tenant.Role) {
-		role.Permissions = addPermissions(role.Permissions, perms)
-	})
-	if err != nil {
-		return roleWriteError(err)
-	}
-	w.WriteHeader(http.StatusCreated)
-	return nil
-}
-
-func (h *Handler) removeRolePermissions(w http.ResponseWriter, r *http.Request) error {
-	perms, err := readPermissions(r)
-	if err != nil {
-		return err
-	}
-	_, err = h.tenant.UpdateRole(r.PathValue("id"), func(role *tenant.Role) {
-		role.Permissions = removePermissions(role.Permissions, perms)
-	})
-	if err != nil {
-		return roleWriteError(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 // roleUsers is GET /roles/{id}/users: the users holding the role, in Auth0's short form.
@@ -313,31 +301,21 @@ func (h *Handler) userPermissions(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// addUserPermissions is POST /users/{id}/permissions: 201.
-func (h *Handler) addUserPermissions(w http.ResponseWriter, r *http.Request) error {
-	perms, err := readPermissions(r)
-	if err != nil {
-		return err
+// editUserPermissions is editRolePermissions for a user's direct permissions:
+// POST /users/{id}/permissions (201) and DELETE (204).
+func (h *Handler) editUserPermissions(edit func(have, given []tenant.Permission) []tenant.Permission, status int) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		perms, err := readPermissions(r)
+		if err != nil {
+			return err
+		}
+		_, err = h.tenant.UpdateUser(r.PathValue("id"), func(u *tenant.User) { u.Permissions = edit(u.Permissions, perms) })
+		if err != nil {
+			return userWriteError(err)
+		}
+		w.WriteHeader(status)
+		return nil
 	}
-	_, err = h.tenant.UpdateUser(r.PathValue("id"), func(u *tenant.User) { u.Permissions = addPermissions(u.Permissions, perms) })
-	if err != nil {
-		return userWriteError(err)
-	}
-	w.WriteHeader(http.StatusCreated)
-	return nil
-}
-
-func (h *Handler) removeUserPermissions(w http.ResponseWriter, r *http.Request) error {
-	perms, err := readPermissions(r)
-	if err != nil {
-		return err
-	}
-	_, err = h.tenant.UpdateUser(r.PathValue("id"), func(u *tenant.User) { u.Permissions = removePermissions(u.Permissions, perms) })
-	if err != nil {
-		return userWriteError(err)
-	}
-	w.WriteHeader(http.StatusNoContent)
-	return nil
 }
 
 func readRoleIDs(r *http.Request) ([]string, error) {

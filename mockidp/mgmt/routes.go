@@ -20,8 +20,8 @@ func (h *Handler) routes() {
 	h.handle("POST /users/{id}/roles", tenant.ScopeUpdateUsers, h.assignUserRoles)
 	h.handle("DELETE /users/{id}/roles", tenant.ScopeUpdateUsers, h.removeUserRoles)
 	h.handle("GET /users/{id}/permissions", tenant.ScopeReadUsers, h.userPermissions)
-	h.handle("POST /users/{id}/permissions", tenant.ScopeUpdateUsers, h.addUserPermissions)
-	h.handle("DELETE /users/{id}/permissions", tenant.ScopeUpdateUsers, h.removeUserPermissions)
+	h.handle("POST /users/{id}/permissions", tenant.ScopeUpdateUsers, h.editUserPermissions(addPermissions, http.StatusCreated))
+	h.handle("DELETE /users/{id}/permissions", tenant.ScopeUpdateUsers, h.editUserPermissions(removePermissions, http.StatusNoContent))
 
 	h.handle("GET /roles", tenant.ScopeReadRoles, h.listRoles)
 	h.handle("POST /roles", tenant.ScopeCreateRoles, h.createRole)
@@ -29,8 +29,8 @@ func (h *Handler) routes() {
 	h.handle("PATCH /roles/{id}", tenant.ScopeUpdateRoles, h.updateRole)
 	h.handle("DELETE /roles/{id}", tenant.ScopeDeleteRoles, h.deleteRole)
 	h.handle("GET /roles/{id}/permissions", tenant.ScopeReadRoles, h.rolePermissions)
-	h.handle("POST /roles/{id}/permissions", tenant.ScopeUpdateRoles, h.addRolePermissions)
-	h.handle("DELETE /roles/{id}/permissions", tenant.ScopeUpdateRoles, h.removeRolePermissions)
+	h.handle("POST /roles/{id}/permissions", tenant.ScopeUpdateRoles, h.editRolePermissions(addPermissions, http.StatusCreated))
+	h.handle("DELETE /roles/{id}/permissions", tenant.ScopeUpdateRoles, h.editRolePermissions(removePermissions, http.StatusNoContent))
 	h.handle("GET /roles/{id}/users", tenant.ScopeReadRoleMembers, h.roleUsers)
 	h.handle("POST /roles/{id}/users", tenant.ScopeCreateRoleMembers, h.assignRoleUsers)
 
