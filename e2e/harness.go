@@ -135,6 +135,8 @@ type Env struct {
 	// roots holds CAFile's certificate, and transport trusts it alone.
 	roots     *x509.CertPool
 	transport *http.Transport
+
+	files *tenantFiles // in process only
 }
 
 // Client returns an HTTP client like a fresh browser profile: its own cookie jar, no redirects
@@ -203,10 +205,13 @@ func StartInProcess(t testing.TB, ten Tenant) *Env {
 	if err != nil {
 		t.Fatalf("mockidp: %v", err)
 	}
-	emulator, err := idp.New(idp.Config{Issuer: issuer, Tenant: loaded, Logger: logger.With("server", "mockidp")})
+	files := &tenantFiles{fsys: ten.FS.(fstest.MapFS), name: ten.File}
+	emulator, err := idp.New(idp.Config{Issuer: issuer, Tenant: loaded, Logger: logger.With("server", "mockidp"),
+		Reload: files.load})
 	if err != nil {
 		t.Fatalf("mockidp: %v", err)
 	}
+	t.Cleanup(func() { _ = emulator.Close() })
 	app, err := api.New(api.Config{
 		Issuer:   issuer,
 		Audience: Audience,
@@ -228,7 +233,38 @@ func StartInProcess(t testing.TB, ten Tenant) *Env {
 		JWKSURI:   issuer + ".well-known/jwks.json",
 		Tenant:    ten,
 		IDP:       emulator,
+		files:     files,
 	}
+}
+
+// tenantFiles is the in-process emulator's tenant file system, which a test edits and the
+// emulator reads again on reload and reset.
+type tenantFiles struct {
+	mu   sync.Mutex
+	fsys fstest.MapFS
+	name string
+}
+
+func (f *tenantFiles) load() (*tenant.Tenant, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return tenant.Load(f.fsys, f.name)
+}
+
+// EditTenant replaces old with new in the in-process emulator's tenant file; the emulator
+// serves the edit after a reload (POST {issuer}tenantless/reload).
+func (e *Env) EditTenant(old, new string) error {
+	if e.files == nil {
+		return fmt.Errorf("e2e: only an in-process emulator's tenant can be edited")
+	}
+	e.files.mu.Lock()
+	defer e.files.mu.Unlock()
+	file := e.files.fsys[e.files.name]
+	if !strings.Contains(string(file.Data), old) {
+		return fmt.Errorf("e2e: the tenant file has no %q", old)
+	}
+	e.files.fsys[e.files.name] = &fstest.MapFile{Data: []byte(strings.Replace(string(file.Data), old, new, 1)), Mode: file.Mode}
+	return nil
 }
 
 // localhostAddr is localhost:<port> of a loopback listener. The name, not 127.0.0.1, goes into

@@ -151,6 +151,7 @@ func testJWTMiddlewareExpired(t *testing.T, env *Env) {
 	// an hour ago, beyond the middleware's minute of leeway, with no waiting.
 	past, err := idp.New(idp.Config{Issuer: env.Issuer, Tenant: env.IDP.Tenant(), Now: func() time.Time { return time.Now().Add(-2 * time.Hour) }})
 	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, past.Close()) })
 	expired, err := past.MintToken(req)
 	require.NoError(t, err)
 	status, _ = callGuarded(t, srv, expired.AccessToken)

@@ -47,7 +47,7 @@ func TestSDKCompatibility(t *testing.T) {
 	var nodeResults []sdkResult
 	ran := false
 	t.Run("node", func(t *testing.T) {
-		nodeResults = runNodeSuite(t, env, "test")
+		nodeResults = runNodeSuite(t, env, "test", "MOCKIDP_QA_DOMAIN="+startQAEmulator(t, env.AppOrigin))
 		ran = nodeResults != nil
 	})
 	complete = complete && ran

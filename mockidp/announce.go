@@ -30,10 +30,12 @@ func announce(w io.Writer, logger *slog.Logger, format string, em *emulator, add
 		}
 	}
 	try := clientCredentialsCurl(t, issuer, em.source, caPath)
+	control := em.controlState()
 	if format == "json" {
 		attrs := []any{
 			slog.String("issuer", issuer), slog.String("addr", addr), slog.String("tenant", t.Name),
 			slog.Int("users", len(t.Users())), slog.Int("applications", len(t.Clients())), slog.Int("apis", len(t.APIs())),
+			slog.String("control", control),
 		}
 		if st != nil {
 			attrs = append(attrs, slog.Any("tls_hosts", st.names()), slog.Time("tls_not_after", st.leaf.NotAfter))
@@ -58,6 +60,7 @@ func announce(w io.Writer, logger *slog.Logger, format string, em *emulator, add
 	fmt.Fprintf(&b, "  issuer     %s\n", issuer)
 	fmt.Fprintf(&b, "  listening  %s\n", addr)
 	fmt.Fprintf(&b, "  discovery  %s.well-known/openid-configuration\n", issuer)
+	fmt.Fprintf(&b, "  control    %s\n", control)
 	if st != nil {
 		from := "from " + st.certFile
 		if st.ca != nil {
@@ -127,4 +130,15 @@ func plural(n int, noun string) string {
 		return "1 " + noun
 	}
 	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// controlState says whether and how the control API is served, for the start-up block.
+func (em *emulator) controlState() string {
+	switch {
+	case em.controlOff:
+		return "off (--control=false)"
+	case em.controlToken:
+		return em.server.Issuer() + "tenantless/ (Bearer token required)"
+	}
+	return em.server.Issuer() + "tenantless/ (open: set --control-token to require a token)"
 }

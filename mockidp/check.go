@@ -4,7 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
+	"strings"
 
+	"github.com/tenantless/tenantless/mockidp/actions"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -18,6 +21,13 @@ func check(args []string, env func(string) string, stdout, stderr io.Writer) int
 	}
 	src := tenantSource{path: *tenantPath}
 	t, err := src.load()
+	if err == nil {
+		// Compiling the Actions finds the problems in their code that only running them would.
+		_, err = actions.ForTenant(t, actions.Config{Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			err = src.locate(err)
+		}
+	}
 	if err != nil {
 		var errs tenant.Errors
 		if errors.As(err, &errs) {
@@ -32,8 +42,11 @@ func check(args []string, env func(string) string, stdout, stderr io.Writer) int
 	for _, w := range t.Warnings {
 		fmt.Fprintf(stderr, "warning: %s\n", w)
 	}
-	fmt.Fprintf(stdout, "%s: tenant %q is valid: %s, %s, %s, %s, %s\n", src, t.Name,
-		plural(len(t.Users()), "user"), plural(len(t.Clients()), "application"), plural(len(t.APIs()), "API"),
-		plural(len(t.Roles()), "role"), plural(len(t.Grants()), "client grant"))
+	counts := []string{plural(len(t.Users()), "user"), plural(len(t.Clients()), "application"), plural(len(t.APIs()), "API"),
+		plural(len(t.Roles()), "role"), plural(len(t.Grants()), "client grant")}
+	if len(t.Actions) > 0 {
+		counts = append(counts, plural(len(t.Actions), "action"))
+	}
+	fmt.Fprintf(stdout, "%s: tenant %q is valid: %s\n", src, t.Name, strings.Join(counts, ", "))
 	return 0
 }

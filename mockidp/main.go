@@ -1,15 +1,19 @@
 // Command mockidp is an Auth0-compatible identity provider for a laptop or a CI job: it serves
 // a tenant described by a Deploy CLI tenant.yaml (by default the embedded demo tenant).
 //
-//	mockidp [serve] [--addr localhost:4000] [--issuer http://localhost:4000/] [--tenant FILE]
+//	mockidp [serve] [--addr localhost:4000] [--issuer http://localhost:4000/] [--tenant FILE] [--watch]
 //	                [--ca-dir DIR] [--tls-host NAME]... [--tls-cert FILE --tls-key FILE]
+//	                [--store memory|redis://HOST:PORT/DB] [--max-connections N] [--max-...]
+//	                [--control=false | --control-token TOKEN] [--journal-size N]
 //	mockidp token [--user EMAIL|ID] [--client ID] [--audience API] [--scope S] [--expires-in D] [--claim k=v]... [--json]
 //	mockidp check [--tenant FILE]
 //	mockidp healthcheck [--url http://localhost:4000/healthz] [--ca-dir DIR] [--tls-cert FILE]
 //	mockidp ca [--path | --bundle] [--ca-dir DIR] [--tls-host NAME]...
 //
 // Flags fall back to MOCKIDP_ADDR, MOCKIDP_ISSUER, MOCKIDP_TENANT, MOCKIDP_CA_DIR,
-// MOCKIDP_TLS_CERT and MOCKIDP_TLS_KEY, then to the defaults. An https:// issuer serves https,
+// MOCKIDP_TLS_CERT, MOCKIDP_TLS_KEY, MOCKIDP_STORE, the bounds' variables (state.go),
+// MOCKIDP_CONTROL, MOCKIDP_CONTROL_TOKEN and MOCKIDP_WATCH, then to the defaults. SIGHUP reloads
+// the tenant file. An https:// issuer serves https,
 // with a certificate from a local CA (see package localca) unless --tls-cert is given.
 package main
 
@@ -19,6 +23,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -27,8 +32,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/net/netutil"
 
 	"github.com/tenantless/tenantless/fixtures"
 	"github.com/tenantless/tenantless/mockidp/idp"
@@ -147,46 +155,92 @@ func (ts tenantSource) String() string {
 }
 
 // load reads and validates the tenant. Errors found in a file name the path as given.
-func (ts tenantSource) load() (*tenant.Tenant, error) {
+func (ts tenantSource) load() (*tenant.Tenant, error) { return ts.loadRecording(nil) }
+
+// loadRecording is load that notes in rec, when not nil, the files the tenant's load opened.
+func (ts tenantSource) loadRecording(rec *openedFS) (*tenant.Tenant, error) {
 	if ts.path == "" {
 		return tenant.Load(fixtures.FS, fixtures.DefaultTenant)
 	}
-	base := filepath.Base(ts.path)
-	t, err := tenant.Load(os.DirFS(filepath.Dir(ts.path)), base)
-	var errs tenant.Errors
-	if errors.As(err, &errs) {
-		for _, e := range errs {
-			if e.File == base {
-				e.File = ts.path
-			}
-		}
-		return nil, errs
+	var fsys fs.FS = os.DirFS(filepath.Dir(ts.path))
+	if rec != nil {
+		rec.FS, fsys = fsys, rec
 	}
+	t, err := tenant.Load(fsys, filepath.Base(ts.path))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", ts, err)
+		return nil, ts.locate(err)
 	}
 	return t, nil
+}
+
+// locate names the files of a tenant's problems as given on the command line: the tenant file,
+// and its Actions' code files beside it. Other errors are prefixed with the source.
+func (ts tenantSource) locate(err error) error {
+	var errs tenant.Errors
+	if !errors.As(err, &errs) {
+		return fmt.Errorf("%s: %w", ts, err)
+	}
+	if ts.path != "" {
+		for _, e := range errs {
+			e.File = filepath.Join(filepath.Dir(ts.path), filepath.FromSlash(e.File))
+		}
+	}
+	return errs
 }
 
 // emulator is what serve and token share: the idp.Server and where its tenant came from.
 type emulator struct {
 	server *idp.Server
 	source tenantSource
+	// controlOff and controlToken say how the control API is served, for the start-up block.
+	controlOff, controlToken bool
+	// loaded records the files the latest load of the tenant opened, for --watch.
+	mu     sync.Mutex
+	loaded *openedFS
 }
 
-func newEmulator(issuer string, src tenantSource, logger *slog.Logger) (*emulator, error) {
-	t, err := src.load()
+// newEmulator loads the tenant and builds the Server of cfg for it, able to read the tenant
+// again (reload).
+func newEmulator(cfg idp.Config, src tenantSource) (*emulator, error) {
+	em := &emulator{source: src, loaded: &openedFS{}, controlOff: cfg.ControlDisabled, controlToken: cfg.ControlToken != ""}
+	t, err := src.loadRecording(em.loaded)
 	if err != nil {
 		return nil, err
 	}
-	s, err := idp.New(idp.Config{Issuer: issuer, Tenant: t, Logger: logger})
+	cfg.Tenant, cfg.Reload = t, em.reload
+	s, err := idp.New(cfg)
 	if ce, ok := errors.AsType[*idp.ConfigError](err); ok && ce.Field == "Issuer" {
 		return nil, fmt.Errorf("--issuer (MOCKIDP_ISSUER): %s", ce.Problem)
 	}
+	if errs, ok := errors.AsType[tenant.Errors](err); ok {
+		return nil, src.locate(errs)
+	}
 	if err != nil {
 		return nil, err
 	}
-	return &emulator{server: s, source: src}, nil
+	em.server = s
+	return em, nil
+}
+
+// reload is idp.Config.Reload: the tenant read again from its source.
+func (em *emulator) reload() (*tenant.Tenant, error) {
+	rec := &openedFS{}
+	t, err := em.source.loadRecording(rec)
+	em.mu.Lock()
+	em.loaded = rec
+	em.mu.Unlock()
+	return t, err
+}
+
+// files are the files the latest load opened, the tenant file first.
+func (em *emulator) files() []string {
+	em.mu.Lock()
+	defer em.mu.Unlock()
+	files := em.loaded.files(filepath.Dir(em.source.path))
+	if !slices.Contains(files, em.source.path) {
+		files = append([]string{em.source.path}, files...)
+	}
+	return files
 }
 
 // generatedKey reports that the tenant names no signing key, so idp.New made one for this
@@ -205,8 +259,29 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 	fs.Var(&tlsHosts, "tls-host", tlsHostUsage)
 	tlsCert := fs.String("tls-cert", env("MOCKIDP_TLS_CERT"), "PEM certificate (chain) to serve instead of one from the local CA, with --tls-key [MOCKIDP_TLS_CERT]")
 	tlsKey := fs.String("tls-key", env("MOCKIDP_TLS_KEY"), "PEM private key of --tls-cert [MOCKIDP_TLS_KEY]")
+	state, err := addStateFlags(fs, env)
+	if err != nil {
+		fmt.Fprintf(stderr, "mockidp: %v\n", err)
+		return 2
+	}
+	control := fs.Bool("control", envOr(env, "MOCKIDP_CONTROL", "true") != "false", "serve the control API under {issuer}tenantless/ (clock, faults, reset, reload, requests) [MOCKIDP_CONTROL]")
+	controlToken := fs.String("control-token", env("MOCKIDP_CONTROL_TOKEN"), "Bearer token the control API requires (default: none) [MOCKIDP_CONTROL_TOKEN]")
+	journalSize := fs.Int("journal-size", idp.DefaultJournalSize, "how many requests the control API's journal keeps")
+	watch := fs.Bool("watch", envOr(env, "MOCKIDP_WATCH", "false") == "true", "reload the tenant when --tenant or a file it names changes (SIGHUP always reloads) [MOCKIDP_WATCH]")
 	if code, ok := parseFlags(fs, args); !ok {
 		return code
+	}
+	if err := state.check(); err != nil {
+		fmt.Fprintf(stderr, "mockidp: %v\n", err)
+		return 2
+	}
+	if *watch && *tenantPath == "" {
+		fmt.Fprintln(stderr, "mockidp: --watch needs --tenant: the embedded tenant never changes")
+		return 2
+	}
+	if *journalSize <= 0 {
+		fmt.Fprintf(stderr, "mockidp: --journal-size %d: want a positive number\n", *journalSize)
+		return 2
 	}
 	logger, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
@@ -218,15 +293,28 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		fmt.Fprintf(stderr, "mockidp: %v\n", err)
 		return 2
 	}
-	src := tenantSource{path: *tenantPath}
-	em, err := newEmulator(*issuer, src, logger)
+	st, err := state.open(ctx)
 	if err != nil {
 		fmt.Fprintf(stderr, "mockidp: %v\n", err)
 		return 1
 	}
-	var st *serverTLS
+	if st != nil {
+		defer st.Close()
+	}
+	src := tenantSource{path: *tenantPath}
+	em, err := newEmulator(idp.Config{
+		Issuer: *issuer, Logger: logger,
+		Store: st, Limits: state.limits, LimitFlags: limitFlagNames(),
+		ControlDisabled: !*control, ControlToken: *controlToken, JournalSize: *journalSize,
+	}, src)
+	if err != nil {
+		fmt.Fprintf(stderr, "mockidp: %v\n", err)
+		return 1
+	}
+	defer em.server.Close()
+	var stls *serverTLS
 	if isHTTPS(*issuer) {
-		if st, err = newServerTLS(*issuer, tf, time.Now()); err != nil {
+		if stls, err = newServerTLS(*issuer, tf, time.Now()); err != nil {
 			fmt.Fprintf(stderr, "mockidp: %v\n", err)
 			return 1
 		}
@@ -236,6 +324,8 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		fmt.Fprintf(stderr, "mockidp: %v\n", err)
 		return 1
 	}
+	// Every open connection costs memory whether or not it sends anything.
+	ln = netutil.LimitListener(ln, *state.maxConnections)
 	srv := &http.Server{
 		Handler:           em.server,
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -245,10 +335,18 @@ func serve(ctx context.Context, args []string, env func(string) string, stderr i
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	if st != nil {
-		srv.TLSConfig = st.config
+	if stls != nil {
+		srv.TLSConfig = stls.config
 	}
-	announce(stderr, logger, *logFormat, em, ln.Addr().String(), st)
+	announce(stderr, logger, *logFormat, em, ln.Addr().String(), stls)
+
+	var w *watcher
+	if *watch {
+		w = newWatcher(em.files)
+	}
+	reloadCtx, stopReloads := context.WithCancel(ctx)
+	defer stopReloads()
+	go reloadOnSignals(reloadCtx, em.server, w, logger)
 
 	served := make(chan error, 1)
 	go func() {

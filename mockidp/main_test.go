@@ -193,12 +193,45 @@ func TestServeRefusesBadConfig(t *testing.T) {
 		{"tenant file with errors", nil, []string{"--tenant", bad}, bad + ":3:15: clients[0].app_type:"},
 		{"missing tenant file", []string{"MOCKIDP_TENANT", filepath.Join(dir, "none.yaml")}, nil, "none.yaml"},
 		{"unusable address", nil, []string{"--addr", "256.0.0.1:1"}, "mockidp: listen tcp"},
+		{"unknown store", nil, []string{"--store", "mysql://u:p@localhost/db"},
+			`mockidp: --store (MOCKIDP_STORE): store: "mysql" is not a store; use memory or redis://HOST:PORT/DB` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			code, _, stderr := runCmd(t, envMap(tt.env...), append([]string{"serve"}, tt.args...)...)
 			assert.Equal(t, 1, code)
 			assert.Contains(t, stderr, tt.err)
+		})
+	}
+}
+
+// A store that cannot be reached stops the start, naming its URL without the password.
+func TestServeUnreachableStore(t *testing.T) {
+	url := "redis://user:hunter2@" + freeAddr(t) + "/0"
+	code, _, stderr := runCmd(t, envMap("MOCKIDP_STORE", url), "serve")
+	assert.Equal(t, 1, code)
+	assert.Contains(t, stderr, "mockidp: --store (MOCKIDP_STORE): store: cannot reach Redis")
+	assert.Contains(t, stderr, strings.Replace(url, "hunter2", "xxxxx", 1))
+	assert.NotContains(t, stderr, "hunter2")
+}
+
+func TestServeRefusesBadBounds(t *testing.T) {
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		err  string
+	}{
+		{"zero flag", nil, []string{"--max-refresh-tokens", "0"}, "mockidp: --max-refresh-tokens (MOCKIDP_MAX_REFRESH_TOKENS) must be positive\n"},
+		{"negative env", []string{"MOCKIDP_MAX_LOGIN_FAILURES", "-1"}, nil, "mockidp: --max-login-failures (MOCKIDP_MAX_LOGIN_FAILURES) must be positive\n"},
+		{"env not a number", []string{"MOCKIDP_MAX_GRANTS", "lots"}, nil, `mockidp: MOCKIDP_MAX_GRANTS="lots": want a whole number` + "\n"},
+		{"no connections", []string{"MOCKIDP_MAX_CONNECTIONS", "0"}, nil, "mockidp: --max-connections (MOCKIDP_MAX_CONNECTIONS) must be positive\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			code, _, stderr := runCmd(t, envMap(tt.env...), append([]string{"serve"}, tt.args...)...)
+			assert.Equal(t, 2, code)
+			assert.Equal(t, tt.err, stderr)
 		})
 	}
 }
@@ -288,8 +321,8 @@ func TestCheck(t *testing.T) {
 	t.Run("QA tenant with warnings", func(t *testing.T) {
 		code, stdout, stderr := runCmd(t, envMap(), "check", "--tenant", filepath.Join("..", "fixtures", "qa-tenant.yaml"))
 		assert.Equal(t, 0, code)
-		assert.Contains(t, stdout, `tenant "Tenantless QA" is valid: 3 users, 3 applications, 2 APIs, 3 roles, 2 client grants`)
-		assert.Contains(t, stderr, "warning: qa-tenant.yaml: sections not modelled, ignored: actions, pages")
+		assert.Contains(t, stdout, `tenant "Tenantless QA" is valid: 4 users, 3 applications, 2 APIs, 3 roles, 2 client grants, 5 actions`)
+		assert.Contains(t, stderr, "warning: qa-tenant.yaml: sections not modelled, ignored: pages")
 	})
 	t.Run("errors, one per line, from the environment's file", func(t *testing.T) {
 		code, stdout, stderr := runCmd(t, envMap("MOCKIDP_TENANT", bad), "check")
@@ -300,6 +333,34 @@ func TestCheck(t *testing.T) {
 		assert.True(t, strings.HasPrefix(lines[0], bad+":2:5: clients[0].client_id: required"), lines[0])
 		assert.True(t, strings.HasPrefix(lines[1], bad+":3:15: clients[0].app_type: "), lines[1])
 		assert.True(t, strings.HasPrefix(lines[2], bad+":4:17: clients[0].callbacks[0]: "), lines[2])
+	})
+	t.Run("problems in the Actions' code files, at their paths", func(t *testing.T) {
+		export := filepath.Join(dir, "export")
+		require.NoError(t, os.MkdirAll(filepath.Join(export, "actions", "roles"), 0o755))
+		require.NoError(t, os.MkdirAll(filepath.Join(export, "actions", "plan"), 0o755))
+		require.NoError(t, os.WriteFile(filepath.Join(export, "actions", "roles", "code.js"),
+			[]byte("exports.onExecutePostLogin = async (event, api) => {\n  api.idToken.setCustomClaim('x' 1);\n};\n"), 0o644))
+		require.NoError(t, os.WriteFile(filepath.Join(export, "tenant.yaml"), []byte(strings.Join([]string{
+			"actions:",
+			"  - name: roles",
+			"    code: ./actions/roles/code.js",
+			"    supported_triggers: [{id: post-login, version: v3}]",
+			"  - name: plan",
+			"    code: ./actions/plan/code.js",
+			"    supported_triggers: [{id: post-login, version: v3}]",
+			"triggers:",
+			"  post-login:",
+			"    - action_name: roles",
+		}, "\n")+"\n"), 0o644))
+		code, stdout, stderr := runCmd(t, envMap(), "check", "--tenant", filepath.Join(export, "tenant.yaml"))
+		assert.Equal(t, 1, code)
+		assert.Empty(t, stdout)
+		assert.Equal(t, filepath.Join(export, "tenant.yaml")+":6:11: actions[1].code: no file actions/plan/code.js: the code file is read relative to the tenant file\n", stderr)
+
+		require.NoError(t, os.WriteFile(filepath.Join(export, "actions", "plan", "code.js"), []byte("exports.onExecutePostLogin = async () => {};\n"), 0o644))
+		code, _, stderr = runCmd(t, envMap(), "check", "--tenant", filepath.Join(export, "tenant.yaml"))
+		assert.Equal(t, 1, code)
+		assert.Equal(t, filepath.Join(export, "actions", "roles", "code.js")+`:2:34: action "roles": SyntaxError: Unexpected number`+"\n", stderr)
 	})
 	t.Run("missing file", func(t *testing.T) {
 		code, _, stderr := runCmd(t, envMap(), "check", "--tenant", filepath.Join(dir, "none.yaml"))

@@ -42,11 +42,12 @@ func mintToken(args []string, env func(string) string, stdout, stderr io.Writer)
 	if len(claims) > 0 {
 		req.Claims = claims
 	}
-	em, err := newEmulator(*issuer, tenantSource{path: *tenantPath}, nil)
+	em, err := newEmulator(idp.Config{Issuer: *issuer, ControlDisabled: true}, tenantSource{path: *tenantPath})
 	if err != nil {
 		fmt.Fprintf(stderr, "mockidp token: %v\n", err)
 		return 1
 	}
+	defer em.server.Close()
 	if em.generatedKey() {
 		fmt.Fprintln(stderr, "mockidp token: warning: the tenant names no signing key; this token is signed with a key generated for this command, which no running emulator publishes")
 	}

@@ -9,11 +9,13 @@ import (
 	"github.com/dop251/goja"
 	"github.com/dop251/goja/file"
 	"github.com/dop251/goja/parser"
+
+	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
 // MaxCodeSize is the largest Action source Compile accepts: Auth0 documents 100 kB per Action
 // (https://auth0.com/docs/customize/actions/limitations).
-const MaxCodeSize = 100 * 1000
+const MaxCodeSize = tenant.MaxActionCode
 
 // moduleHead opens the function that wraps an Action's code, as Node.js wraps a CommonJS module.
 // It shares the code's first line so that line numbers in errors are the file's own; columns on

@@ -7,7 +7,9 @@
 // What an Action asks for through api (custom claims, scope changes, a denial, metadata
 // changes) comes back as a Result for the caller to apply; the engine mints nothing and stores
 // nothing. Claim names the tenant reserves are refused through Config.ReservedClaim, since the
-// tenant package owns that list.
+// tenant package owns that list, as it owns the emulated triggers and Auth0's limits. ForTenant
+// compiles the Actions a loaded tenant binds and builds their Engine, reporting problems in
+// their code as the tenant's positioned errors.
 //
 // Each run gets a fresh JavaScript runtime, so no state survives from one login to the next except
 // what api.cache keeps. A trigger execution has Auth0's 20-second limit (Config.Timeout). There is

@@ -6,25 +6,22 @@ import (
 	"fmt"
 	"log/slog"
 	"time"
+
+	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
 // Trigger names an Actions trigger as the Deploy CLI's triggers section and the Management API do.
 type Trigger string
 
 const (
-	TriggerPostLogin           Trigger = "post-login"
-	TriggerCredentialsExchange Trigger = "credentials-exchange"
+	TriggerPostLogin           Trigger = tenant.TriggerPostLogin
+	TriggerCredentialsExchange Trigger = tenant.TriggerCredentialsExchange
 )
 
 // Version is the trigger version whose event and api objects the engine emulates.
 func (t Trigger) Version() string {
-	switch t {
-	case TriggerPostLogin:
-		return "v3"
-	case TriggerCredentialsExchange:
-		return "v2"
-	}
-	return ""
+	v, _ := tenant.TriggerVersion(string(t))
+	return v
 }
 
 // handler is the name the trigger calls on an Action's exports.
@@ -44,7 +41,7 @@ const (
 	// (https://auth0.com/docs/customize/actions/limitations).
 	DefaultTimeout = 20 * time.Second
 	// MaxBoundActions is Auth0's limit on the Actions bound to one trigger (same page).
-	MaxBoundActions = 20
+	MaxBoundActions = tenant.MaxBoundActions
 	// maxCallStackSize stops runaway recursion long before it exhausts memory; Node.js's own
 	// default stack holds about ten thousand frames.
 	maxCallStackSize = 10000
@@ -123,6 +120,10 @@ func New(cfg Config) (*Engine, error) {
 	}
 	return e, nil
 }
+
+// Bound reports whether any Action is bound to the trigger, so that a caller can skip building
+// an event nothing reads.
+func (e *Engine) Bound(t Trigger) bool { return len(e.triggers[t]) > 0 }
 
 // Result is what a trigger's Actions asked for, for the caller to apply.
 type Result struct {

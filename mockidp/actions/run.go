@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/dop251/goja"
 )
@@ -31,8 +32,13 @@ var nodeBuiltins = []string{
 // were before the Action could replace them. Whatever touches the Action's own values (its
 // exports, what it throws, what it logs) happens in here, called from Go as a function: such
 // code can run the Action's getters and toString methods, and only a call from Go comes back as
-// an error when the time limit interrupts it.
-var bootstrap = goja.MustCompile("bootstrap.js", `(function (String, stringify, ErrorType) {
+// an error when the time limit interrupts it. It is compiled on first use, so that a tenant
+// without Actions does not pay for it at start.
+var bootstrap = sync.OnceValue(func() *goja.Program {
+	return goja.MustCompile("bootstrap.js", bootstrapSource, true)
+})
+
+const bootstrapSource = `(function (String, stringify, ErrorType) {
 	function describe(v) {
 		try { return String(v); } catch (e) { return "an exception that cannot be printed"; }
 	}
@@ -76,7 +82,7 @@ var bootstrap = goja.MustCompile("bootstrap.js", `(function (String, stringify, 
 		},
 		stringify: function (v) { return stringify(v); },
 	};
-})(String, JSON.stringify, Error)`, true)
+})(String, JSON.stringify, Error)`
 
 var consoleLevels = map[string]slog.Level{
 	"log": slog.LevelInfo, "info": slog.LevelInfo, "debug": slog.LevelDebug,
@@ -156,7 +162,7 @@ func (e *Engine) newRun(ctx context.Context, t Trigger, c *Compiled, res *Result
 		logger: e.logger.With("action", c.name, "trigger", string(t))}
 	r.errorType, _ = goja.AssertConstructor(vm.Get("Error"))
 	r.parse, _ = goja.AssertFunction(vm.Get("JSON").ToObject(vm).Get("parse"))
-	boot, err := vm.RunProgram(bootstrap)
+	boot, err := vm.RunProgram(bootstrap())
 	if err != nil {
 		return nil, err
 	}

@@ -53,6 +53,8 @@ func newAPIServerFor(t testing.TB, fsys fs.FS, name string) *apiServer {
 	}
 	s, err := New(Config{Issuer: testIssuer, Tenant: ten, Keys: keys, Now: func() time.Time { return testStart }})
 	require.NoError(t, err)
+	t.Cleanup(func() { assert.NoError(t, s.Close()) })
+	s.store = &recordingStore{Store: s.store, sessions: map[string]struct{}{}}
 	return &apiServer{Server: s}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -39,6 +40,29 @@ var authorizeParams = []string{
 // percent-encoding.
 const maxAuthorizeQuery = 16 << 10
 
+// Bounds on the caller-chosen strings a pending login and its code keep until they expire,
+// far above what SDKs send (auth0-spa-js's state and nonce are about 60 characters, its scope
+// a few words) and far below what would let a flood of logins fill memory. redirect_uri and
+// audience need none: they must equal a value of the tenant's.
+const (
+	// maxStateBytes bounds state, which is echoed in the redirect: one too long is refused
+	// on an error page rather than sent back.
+	maxStateBytes = 2 << 10
+	maxNonceBytes = 2 << 10
+	maxScopeBytes = 2 << 10
+)
+
+// boundedParams are the bounded parameters validateAuthorize refuses by redirect.
+var boundedParams = []struct {
+	name string
+	max  int
+}{
+	{"nonce", maxNonceBytes},
+	{"scope", maxScopeBytes},
+	// A login name longer than the store keeps could never log in.
+	{"login_hint", store.MaxIdentifierBytes},
+}
+
 // challengeLength is the length of an S256 code_challenge: base64url of 32 bytes, unpadded.
 const challengeLength = 43
 
@@ -64,6 +88,8 @@ type authRequest struct {
 	PromptNone   bool
 	PromptLogin  bool
 	LoginHint    string
+	// Query is the request's, for the post-login Actions' event.request.query.
+	Query url.Values
 
 	// Set when the request waits for a login.
 	ID      string
@@ -75,38 +101,34 @@ type authRequest struct {
 // authorize is GET /authorize: parse, decide which errors may redirect, validate, then either
 // answer at once from the SSO session or send the browser to the login page.
 func (s *Server) authorize(w http.ResponseWriter, r *http.Request) error {
-	if len(r.URL.RawQuery) > maxAuthorizeQuery {
-		return newError(http.StatusRequestURITooLong, "invalid_request", "The request is too long.")
-	}
-	q, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return newError(http.StatusBadRequest, "invalid_request", "The query string could not be parsed.")
-	}
-	req, e := s.authorizeTarget(q)
+	q, req, e := s.authorizeRequest(r)
 	if e != nil {
 		return e
 	}
 	if e := s.validateAuthorize(q, req); e != nil {
 		return req.fail(e)
 	}
+	req.Query = q
 
-	sess := s.currentSession(r)
+	sess, err := s.currentSession(r)
+	if err != nil {
+		return s.storeFailure(err)
+	}
 	user, why := s.sessionUser(req, sess)
 	if user != nil {
-		return s.completeAuthorization(w, r, req, user, sess)
+		return s.completeAuthorization(w, r, req, user, sess, false)
 	}
 	// A silent request never renders a page: the login page forbids framing, so a hidden
 	// iframe would hang until auth0-spa-js's 60 s timeout (auth0/auth0-react#783).
 	if req.PromptNone {
 		return req.fail(errLoginRequired.because(why))
 	}
-	s.startLogin(w, r, req)
-	return nil
+	return s.startLogin(w, r, req)
 }
 
 // sessionUser is the user of the browser's SSO session if the session may answer req without a
 // login, and otherwise why it may not.
-func (s *Server) sessionUser(req *authRequest, sess *session) (*tenant.User, string) {
+func (s *Server) sessionUser(req *authRequest, sess *store.Session) (*tenant.User, string) {
 	switch {
 	case sess == nil:
 		return nil, "no SSO session in this browser"
@@ -128,7 +150,7 @@ var errLoginRequired = newError(http.StatusBadRequest, "login_required", "Login 
 
 // fresh reports whether the session's login is recent enough for max_age (OIDC Core §3.1.2.1:
 // past max_age seconds the user must authenticate again).
-func (s *Server) fresh(req *authRequest, sess *session) bool {
+func (s *Server) fresh(req *authRequest, sess *store.Session) bool {
 	return !req.HasMaxAge || s.now().Sub(sess.AuthTime) <= req.MaxAge
 }
 
@@ -176,6 +198,10 @@ func (s *Server) authorizeTarget(q url.Values) (*authRequest, *oauthError) {
 	}
 	// A repeated state is not echoed: which copy would be the client's is unknowable.
 	req.State, _ = single(q, "state")
+	if len(req.State) > maxStateBytes {
+		return nil, newError(http.StatusBadRequest, "invalid_request",
+			fmt.Sprintf("Parameter 'state' is too long: at most %d bytes.", maxStateBytes))
+	}
 	return req, nil
 }
 
@@ -207,6 +233,11 @@ func (s *Server) validateAuthorize(q url.Values, req *authRequest) *oauthError {
 	for _, name := range authorizeParams {
 		if len(q[name]) > 1 {
 			return bad("Parameter '%s' must not be repeated.", name)
+		}
+	}
+	for _, p := range boundedParams {
+		if len(q.Get(p.name)) > p.max {
+			return bad("Parameter '%s' is too long: at most %d bytes.", p.name, p.max)
 		}
 	}
 	if raw := q.Get("response_mode"); raw != "" && !slices.Contains(responseModes, responseMode(raw)) {
@@ -319,17 +350,33 @@ func isChallenge(s string) bool {
 	return true
 }
 
-// completeAuthorization issues a code for a logged-in user and answers in the response mode.
-func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User, sess *session) error {
+// completeAuthorization runs the post-login Actions, issues a code for a logged-in user and
+// answers in the response mode. A login the Actions refuse goes back to the application as
+// access_denied, as Auth0 sends it to the callback URL
+// (https://community.auth0.com/t/action-error-is-not-displayed-in-the-universal-login-page/94195),
+// and the session a fresh login opened (fresh) ends with it.
+func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User, sess *store.Session, fresh bool) error {
 	if user.Blocked {
 		return req.fail(newError(http.StatusUnauthorized, "access_denied", "user is blocked"))
+	}
+	out, e := s.postLogin(login{r: r, client: req.Client, user: user, api: req.API, scope: req.Scope,
+		protocol: protocolCode, sessionID: sess.ID, authTime: sess.AuthTime, query: req.Query, req: req})
+	if e != nil {
+		if fresh {
+			if err := s.store.EndSession(r.Context(), sess.ID, false); err != nil {
+				return s.storeFailure(err)
+			}
+		}
+		return req.fail(e)
 	}
 	code := randomString(32)
 	audience := ""
 	if req.API != nil {
 		audience = req.API.Identifier
 	}
-	s.store.putCode(code, &authCode{
+	// The code is written before it is handed out: a store that refuses it refuses the login.
+	err := s.store.PutCode(r.Context(), store.AuthCode{
+		Code:        code,
 		ClientID:    req.Client.ClientID,
 		RedirectURI: req.RedirectURI,
 		Challenge:   req.Challenge,
@@ -342,7 +389,29 @@ func (s *Server) completeAuthorization(w http.ResponseWriter, r *http.Request, r
 		MaxAge:      req.HasMaxAge,
 		Expires:     s.now().Add(s.codeTTL),
 		Grant:       randomString(16),
-	})
+		Actions:     out,
+	}, s.now())
+	if err != nil {
+		return s.storeFailure(err)
+	}
 	s.authorizeRespond(w, r, req, authResponse{Code: code, State: req.State})
 	return nil
+}
+
+// authorizeRequest parses an /authorize query within its bound and finds the client and
+// redirect_uri it may answer to: until they are trusted, errors are shown on the error page,
+// never sent to the redirect_uri (RFC 6749 §4.1.2.1).
+func (s *Server) authorizeRequest(r *http.Request) (url.Values, *authRequest, *oauthError) {
+	if len(r.URL.RawQuery) > maxAuthorizeQuery {
+		return nil, nil, newError(http.StatusRequestURITooLong, "invalid_request", "The request is too long.")
+	}
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, nil, newError(http.StatusBadRequest, "invalid_request", "The query string could not be parsed.")
+	}
+	req, e := s.authorizeTarget(q)
+	if e != nil {
+		return nil, nil, e
+	}
+	return q, req, nil
 }

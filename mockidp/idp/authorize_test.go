@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tenantless/tenantless/mockidp/store"
 )
 
 // oddTenant has what the default tenant lacks: a callback with a query, a wildcard web origin,
@@ -83,6 +85,8 @@ func TestAuthorizeUntrustedTarget(t *testing.T) {
 		{"S40 script in client_id", spaAuthorize(testIssuer, "client_id", `<script>alert(1)</script>`), `Unknown client: <script>alert(1)</script>`},
 		{"S40 script in redirect_uri", web(`http://localhost:3000/"><script>alert(1)</script>`), mismatch},
 		{"unparseable query", testIssuer + "authorize?client_id=" + spaClient + "&redirect_uri=%zz", "The query string could not be parsed."},
+		{"state over its bound, not echoed", spaAuthorize(testIssuer, "state", strings.Repeat("s", maxStateBytes+1)),
+			"Parameter 'state' is too long: at most 2048 bytes."},
 		{"web_message to an origin not in Allowed Web Origins", web(webCallback, "response_mode", "web_message"),
 			"The origin http://localhost:3000 of the redirect_uri is not in the application's Allowed Web Origins"},
 	}
@@ -105,8 +109,9 @@ func TestAuthorizeQueryTooLong(t *testing.T) {
 	assertErrorPage(t, p, http.StatusRequestURITooLong, "The request is too long.")
 	assert.Empty(t, p.Cookies)
 
-	long := spaAuthorize(testIssuer, "state", strings.Repeat("s", 8<<10))
-	assert.Equal(t, http.StatusFound, newBrowser(t, s).get(long).Status, "an 8 KiB state still works")
+	long := spaAuthorize(testIssuer, "state", strings.Repeat("s", maxStateBytes), "nonce", strings.Repeat("n", maxNonceBytes),
+		"login_hint", strings.Repeat("h", store.MaxIdentifierBytes))
+	assert.Equal(t, http.StatusFound, newBrowser(t, s).get(long).Status, "every parameter at its bound still works")
 }
 
 // A registered callback whose scheme runs script is never redirected to.
@@ -161,6 +166,12 @@ func TestAuthorizeErrorsRedirect(t *testing.T) {
 			"Parameter 'organization' must not be repeated.", true},
 		{"request object (discovery lists it, as Auth0's does)", spaAuthorize(testIssuer, "request", "eyJhbGciOiJub25lIn0.e30."), "request_not_supported",
 			"The emulator does not support request objects (the request parameter).", true},
+		{"nonce over its bound", spaAuthorize(testIssuer, "nonce", strings.Repeat("n", maxNonceBytes+1)), "invalid_request",
+			"Parameter 'nonce' is too long: at most 2048 bytes.", true},
+		{"scope over its bound", spaAuthorize(testIssuer, "scope", "openid "+strings.Repeat("s", maxScopeBytes)), "invalid_request",
+			"Parameter 'scope' is too long: at most 2048 bytes.", true},
+		{"login_hint over its bound", spaAuthorize(testIssuer, "login_hint", strings.Repeat("h", store.MaxIdentifierBytes+1)), "invalid_request",
+			"Parameter 'login_hint' is too long: at most 512 bytes.", true},
 		{"request_uri", spaAuthorize(testIssuer, "request_uri", "https://app.example.com/request.jwt"), "request_uri_not_supported",
 			"The emulator does not support the request_uri parameter.", true},
 	}
@@ -397,10 +408,9 @@ func TestAuthorizeCodeBinding(t *testing.T) {
 	code := codeOf(t, p, spaCallback, spaState)
 	sid := sessionID(p.cookie(sessionCookie).Value)
 
-	c, _ := s.store.takeCode(code, s.Clock().Now())
-	require.NotNil(t, c)
-	assert.Equal(t, &authCode{
-		ClientID: spaClient, RedirectURI: spaCallback, Challenge: testChallenge,
+	c := s.takeCode(t, code)
+	assert.Equal(t, store.AuthCode{
+		Code: code, ClientID: spaClient, RedirectURI: spaCallback, Challenge: testChallenge,
 		Scope: "openid profile read:protected offline_access", Audience: "https://api.example.com", Nonce: spaNonce,
 		UserID: "auth0|alice", SessionID: sid, AuthTime: testStart, MaxAge: true,
 		Expires: testStart.Add(DefaultCodeLifetime), Grant: c.Grant,
@@ -409,8 +419,7 @@ func TestAuthorizeCodeBinding(t *testing.T) {
 
 	// bob holds no permission on the API: with RBAC on, read:protected is not granted.
 	p = newBrowser(t, s).login(spaAuthorize(testIssuer, "scope", "openid read:protected"), "bob@example.com", "bob-password")
-	c, _ = s.store.takeCode(codeOf(t, p, spaCallback, spaState), s.Clock().Now())
-	require.NotNil(t, c)
+	c = s.takeCode(t, codeOf(t, p, spaCallback, spaState))
 	assert.Equal(t, "openid", c.Scope)
 	assert.False(t, c.MaxAge)
 }

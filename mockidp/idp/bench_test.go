@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"crypto"
 	"crypto/rand"
 	"crypto/rsa"
@@ -10,6 +11,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantless/tenantless/internal/redistest"
+	"github.com/tenantless/tenantless/mockidp/store"
 )
 
 // BenchmarkClientCredentials is the whole handler for one client-credentials request with
@@ -81,5 +87,51 @@ func rawSignInput(s *apiServer) (*rsa.PrivateKey, []byte) {
 func signRaw(b *testing.B, key *rsa.PrivateKey, digest []byte) {
 	if _, err := rsa.SignPKCS1v15(rand.Reader, key, crypto.SHA256, digest); err != nil {
 		b.Fatal(err)
+	}
+}
+
+// BenchmarkStores is a login (as BenchmarkBrowserLogin) and a rotating refresh on each store,
+// each also reported as a multiple of the two RS256 signatures it needs (op/raw). The Redis
+// store's figures include a round trip per store call to a server on the loopback.
+func BenchmarkStores(b *testing.B) {
+	stores := []struct {
+		name string
+		open func(b *testing.B) store.Store // nil: the Server's own memory store
+	}{
+		{"memory", func(*testing.B) store.Store { return nil }},
+		{"redis", func(b *testing.B) store.Store {
+			st, err := store.OpenRedis(context.Background(), redistest.New(b).URL, store.RedisOptions{Prefix: redistest.Prefix(b)})
+			require.NoError(b, err)
+			b.Cleanup(func() { st.Close() })
+			return st
+		}},
+	}
+	for _, sc := range stores {
+		b.Run("login/"+sc.name, func(b *testing.B) {
+			s, _ := newStateServer(b, func(c *Config) { c.Store = sc.open(b) })
+			authorize := spaAuthorize(testIssuer)
+			login := func() {
+				code := codeOf(b, newBrowser(b, s).login(authorize, "alice@example.com", "alice-password"), spaCallback, spaState)
+				if w := s.exchange(b, code); w.Code != http.StatusOK {
+					b.Fatal(w.Body.String())
+				}
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				login()
+			}
+			reportRatio(b, s, login, 2, 200, "login/raw")
+		})
+		b.Run("refresh/"+sc.name, func(b *testing.B) {
+			s, _ := newStateServer(b, func(c *Config) { c.Store = sc.open(b) })
+			rt := tokenOK(b, s.post(b, "/oauth/token", passwordForm("alice@example.com", "alice-password",
+				"audience", "https://api.example.com", "scope", "openid offline_access"))).RefreshToken
+			refresh := func() { rt = tokenOK(b, s.post(b, "/oauth/token", refreshForm(rt))).RefreshToken }
+			b.ReportAllocs()
+			for b.Loop() {
+				refresh()
+			}
+			reportRatio(b, s, refresh, 2, 200, "refresh/raw")
+		})
 	}
 }

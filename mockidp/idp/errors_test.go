@@ -3,6 +3,7 @@ package idp
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"html"
@@ -21,6 +22,7 @@ import (
 
 	"github.com/tenantless/tenantless/fixtures"
 	"github.com/tenantless/tenantless/mockidp/signing"
+	"github.com/tenantless/tenantless/mockidp/store"
 )
 
 // newLoggedServer serves a tenant file with its log, as JSON lines, in the returned buffer.
@@ -86,14 +88,34 @@ func userinfoToken(t testing.TB, keys *signing.KeySet, kv ...any) string {
 }
 
 // storeRefresh stores a refresh token of demo-web's for alice, live unless change says otherwise.
-func (s *apiServer) storeRefresh(token string, change func(*refreshToken)) {
-	rt := &refreshToken{ClientID: webClient, UserID: "auth0|alice", Audience: "https://api.example.com",
+func (s *apiServer) storeRefresh(t testing.TB, token string, change func(*store.RefreshToken)) {
+	t.Helper()
+	rt := store.RefreshToken{Token: token, ClientID: webClient, UserID: "auth0|alice", Audience: "https://api.example.com",
 		Scope: "openid offline_access", Grant: "grant-" + token,
 		Expires: testStart.Add(time.Hour), IdleExpires: testStart.Add(time.Hour)}
 	if change != nil {
-		change(rt)
+		change(&rt)
 	}
-	s.store.putRefresh(token, rt)
+	s.putRefresh(t, rt)
+}
+
+// storeOpaque stores an opaque access token of demo-web's for alice under grant, live unless
+// expires says otherwise.
+func (s *apiServer) storeOpaque(t testing.TB, token, grant string, expires time.Time) {
+	t.Helper()
+	require.NoError(t, s.store.PutOpaqueToken(context.Background(), store.OpaqueToken{Token: token, ClientID: webClient,
+		UserID: "auth0|alice", Scope: "openid profile", Grant: grant, Expires: expires}, s.Clock().Now()))
+}
+
+// loginTakenMeanwhile is a store on which another post of a login form completes the login
+// between the handler's look at it and its own take.
+type loginTakenMeanwhile struct{ store.Store }
+
+func (l loginTakenMeanwhile) TakeLogin(ctx context.Context, id string, now time.Time) (store.PendingLogin, error) {
+	if _, err := l.Store.TakeLogin(ctx, id, now); err != nil {
+		return store.PendingLogin{}, err
+	}
+	return l.Store.TakeLogin(ctx, id, now)
 }
 
 // otherRealmTenant has a user in a connection that is not the default one.
@@ -149,7 +171,7 @@ func TestJSONErrorCauses(t *testing.T) {
 	fixed := func(body string) func(*testing.T, *apiServer) string {
 		return func(*testing.T, *apiServer) string { return body }
 	}
-	code := func(change func(*authCode), kv ...string) func(*testing.T, *apiServer) string {
+	code := func(change func(*store.AuthCode), kv ...string) func(*testing.T, *apiServer) string {
 		return func(t *testing.T, s *apiServer) string {
 			ac := spaCode()
 			if change != nil {
@@ -172,23 +194,33 @@ func TestJSONErrorCauses(t *testing.T) {
 		code      string
 		cause     string
 	}{
-		// The five reasons a code is "Invalid authorization code", and the others of its grant.
+		// The reasons a code is "Invalid authorization code", and the others of its grant.
 		{name: "code unknown", send: token(fixed(spaRedeem("no-such-code"))),
 			status: 403, body: badCode, code: "invalid_grant", cause: "code unknown"},
-		{name: "code expired", send: token(code(func(ac *authCode) { ac.Expires = testStart.Add(-time.Second) })),
+		{name: "code expired", send: token(code(func(ac *store.AuthCode) { ac.Expires = testStart.Add(-time.Second) })),
 			status: 403, body: badCode, code: "invalid_grant", cause: "code expired"},
+		{name: "code expired at its deadline", send: func(t *testing.T, s *apiServer) *httptest.ResponseRecorder {
+			body := code(nil)(t, s)
+			s.Clock().Advance(DefaultCodeLifetime)
+			return s.post(t, "/oauth/token", body)
+		}, status: 403, body: badCode, code: "invalid_grant", cause: "code expired"},
+		{name: "code redeemed after it expired", send: func(t *testing.T, s *apiServer) *httptest.ResponseRecorder {
+			body := code(func(ac *store.AuthCode) { ac.Expires = testStart })(t, s)
+			s.post(t, "/oauth/token", body)
+			return s.post(t, "/oauth/token", body)
+		}, status: 403, body: badCode, code: "invalid_grant", cause: "code already redeemed; the tokens it issued are revoked"},
 		{name: "code reused", send: func(t *testing.T, s *apiServer) *httptest.ResponseRecorder {
 			body := code(nil)(t, s)
 			tokenOK(t, s.post(t, "/oauth/token", body))
 			return s.post(t, "/oauth/token", body)
 		}, status: 403, body: badCode, code: "invalid_grant", cause: "code already redeemed; the tokens it issued are revoked"},
-		{name: "code of another client", send: token(code(func(ac *authCode) { ac.ClientID = webClient })),
+		{name: "code of another client", send: token(code(func(ac *store.AuthCode) { ac.ClientID = webClient })),
 			status: 403, body: badCode, code: "invalid_grant", cause: "code issued to client " + webClient},
 		{name: "redirect_uri differs", send: token(code(nil, "redirect_uri", "http://localhost:3000/other", "code_verifier", testVerifier)),
 			status: 403, body: badCode, code: "invalid_grant", cause: "redirect_uri differs from the one sent to /authorize"},
-		{name: "public client's code without PKCE", send: token(code(func(ac *authCode) { ac.Challenge = "" }, "redirect_uri", "http://localhost:3000")),
+		{name: "public client's code without PKCE", send: token(code(func(ac *store.AuthCode) { ac.Challenge = "" }, "redirect_uri", "http://localhost:3000")),
 			status: 403, body: badCode, code: "invalid_grant", cause: "a public client's code without a code_challenge"},
-		{name: "code of a user gone", send: token(code(func(ac *authCode) { ac.UserID = "auth0|gone" })),
+		{name: "code of a user gone", send: token(code(func(ac *store.AuthCode) { ac.UserID = "auth0|gone" })),
 			status: 403, body: badCode, code: "invalid_grant", cause: "the user it was issued to is no longer in the tenant"},
 		{name: "code_verifier missing", send: token(code(nil, "redirect_uri", "http://localhost:3000")),
 			status: 403, body: badVerifier, code: "invalid_grant", cause: "code_verifier missing"},
@@ -200,33 +232,43 @@ func TestJSONErrorCauses(t *testing.T) {
 		// The reasons a refresh token is "Unknown or invalid refresh token."
 		{name: "refresh token unknown", send: token(fixed(refreshForm("no-such-token"))),
 			status: 403, body: badRefresh, code: "invalid_grant", cause: "refresh token unknown"},
-		{name: "refresh token of another client", send: token(func(_ *testing.T, s *apiServer) string {
-			s.storeRefresh("rt", nil)
+		{name: "refresh token of another client", send: token(func(t *testing.T, s *apiServer) string {
+			s.storeRefresh(t, "rt", nil)
 			return form("grant_type", "refresh_token", "client_id", spaClient, "refresh_token", "rt")
 		}), status: 403, body: badRefresh, code: "invalid_grant", cause: "refresh token issued to another client"},
+		{name: "refresh token of another client, down-scoped", send: token(func(t *testing.T, s *apiServer) string {
+			s.storeRefresh(t, "rt", nil)
+			return form("grant_type", "refresh_token", "client_id", spaClient, "refresh_token", "rt", "scope", "openid")
+		}), status: 403, body: badRefresh, code: "invalid_grant", cause: "refresh token issued to another client"},
 		{name: "refresh token revoked", send: func(t *testing.T, s *apiServer) *httptest.ResponseRecorder {
-			s.storeRefresh("rt", nil)
+			s.storeRefresh(t, "rt", nil)
 			require.Equal(t, http.StatusOK, s.post(t, "/oauth/revoke", form("client_id", webClient, "client_secret", "demo-web-secret", "token", "rt")).Code)
 			return s.post(t, "/oauth/token", refreshForm("rt"))
 		}, status: 403, body: badRefresh, code: "invalid_grant", cause: "refresh token revoked (logout, /oauth/revoke, or reuse in its family)"},
-		{name: "refresh token expired", send: token(func(_ *testing.T, s *apiServer) string {
-			s.storeRefresh("rt", func(rt *refreshToken) { rt.Expires = testStart })
+		{name: "refresh token of a family revoked for reuse", send: func(t *testing.T, s *apiServer) *httptest.ResponseRecorder {
+			s.storeRefresh(t, "rt", func(rt *store.RefreshToken) { rt.Used, rt.RotatedAt = true, testStart.Add(-time.Hour) })
+			s.storeRefresh(t, "rt2", func(rt *store.RefreshToken) { rt.Grant = "grant-rt" })
+			s.post(t, "/oauth/token", refreshForm("rt"))
+			return s.post(t, "/oauth/token", refreshForm("rt2"))
+		}, status: 403, body: badRefresh, code: "invalid_grant", cause: "refresh token revoked (logout, /oauth/revoke, or reuse in its family)"},
+		{name: "refresh token expired", send: token(func(t *testing.T, s *apiServer) string {
+			s.storeRefresh(t, "rt", func(rt *store.RefreshToken) { rt.Expires = testStart })
 			return refreshForm("rt")
-		}), status: 403, body: badRefresh, code: "invalid_grant", cause: "refresh token past its absolute lifetime"},
-		{name: "refresh token idle", send: token(func(_ *testing.T, s *apiServer) string {
-			s.storeRefresh("rt", func(rt *refreshToken) { rt.IdleExpires = testStart })
+		}), status: 403, body: badRefresh, code: "invalid_grant", cause: "refresh token expired (its absolute lifetime or its family's is over)"},
+		{name: "refresh token idle", send: token(func(t *testing.T, s *apiServer) string {
+			s.storeRefresh(t, "rt", func(rt *store.RefreshToken) { rt.IdleExpires = testStart })
 			return refreshForm("rt")
 		}), status: 403, body: badRefresh, code: "invalid_grant", cause: "refresh token past its idle lifetime"},
-		{name: "refresh token reused", send: token(func(_ *testing.T, s *apiServer) string {
-			s.storeRefresh("rt", func(rt *refreshToken) { rt.Used, rt.RotatedAt = true, testStart.Add(-time.Hour) })
+		{name: "refresh token reused", send: token(func(t *testing.T, s *apiServer) string {
+			s.storeRefresh(t, "rt", func(rt *store.RefreshToken) { rt.Used, rt.RotatedAt = true, testStart.Add(-time.Hour) })
 			return refreshForm("rt")
-		}), status: 403, body: badRefresh, code: "invalid_grant", cause: "rotated refresh token reused after the reuse interval; its family is revoked"},
-		{name: "refresh token of an API gone", send: token(func(_ *testing.T, s *apiServer) string {
-			s.storeRefresh("rt", func(rt *refreshToken) { rt.Audience = "https://gone.example.com" })
+		}), status: 403, body: badRefresh, code: "invalid_grant", cause: causeRefreshReused},
+		{name: "refresh token of an API gone", send: token(func(t *testing.T, s *apiServer) string {
+			s.storeRefresh(t, "rt", func(rt *store.RefreshToken) { rt.Audience = "https://gone.example.com" })
 			return refreshForm("rt")
 		}), status: 403, body: badRefresh, code: "invalid_grant", cause: "the refresh token's API is no longer in the tenant"},
-		{name: "refresh token of a user gone", send: token(func(_ *testing.T, s *apiServer) string {
-			s.storeRefresh("rt", func(rt *refreshToken) { rt.UserID = "auth0|gone" })
+		{name: "refresh token of a user gone", send: token(func(t *testing.T, s *apiServer) string {
+			s.storeRefresh(t, "rt", func(rt *store.RefreshToken) { rt.UserID = "auth0|gone" })
 			return refreshForm("rt")
 		}), status: 403, body: badRefresh, code: "invalid_grant", cause: "the user it was issued to is no longer in the tenant"},
 
@@ -253,7 +295,7 @@ func TestJSONErrorCauses(t *testing.T) {
 			"username", "erin@example.com", "password", "erin-password", "realm", "Username-Password-Authentication"))),
 			status: 403, body: wrongLogin, code: "invalid_grant", cause: "the user is in connection Contractors, not realm Username-Password-Authentication"},
 		{name: "password grant, login locked", send: func(t *testing.T, s *apiServer) *httptest.ResponseRecorder {
-			for range maxFailedLogins {
+			for range store.MaxFailedLogins {
 				s.post(t, "/oauth/token", passwordForm("alice@example.com", "wrong"))
 			}
 			return s.post(t, "/oauth/token", passwordForm("alice@example.com", "alice-password"))
@@ -274,7 +316,19 @@ func TestJSONErrorCauses(t *testing.T) {
 		{name: "bearer token with whitespace", send: userinfo("Bearer a b"),
 			status: 401, body: invalidAT, challenge: invalidChallenge, code: "invalid_token", cause: "bearer token holds whitespace"},
 		{name: "opaque token unknown", send: userinfo("Bearer no-such-opaque-token"),
-			status: 401, body: invalidAT, challenge: invalidChallenge, code: "invalid_token", cause: "opaque access token unknown, expired or revoked"},
+			status: 401, body: invalidAT, challenge: invalidChallenge, code: "invalid_token", cause: "opaque access token unknown"},
+		{name: "opaque token expired", send: func(t *testing.T, s *apiServer) *httptest.ResponseRecorder {
+			s.storeOpaque(t, "ot", "grant-ot", testStart.Add(time.Hour))
+			s.Clock().Advance(time.Hour)
+			return userinfo("Bearer ot")(t, s)
+		}, status: 401, body: invalidAT, challenge: invalidChallenge, code: "invalid_token", cause: "opaque access token expired"},
+		{name: "opaque token revoked", send: func(t *testing.T, s *apiServer) *httptest.ResponseRecorder {
+			s.storeRefresh(t, "rt", nil)
+			s.storeOpaque(t, "ot", "grant-rt", testStart.Add(time.Hour))
+			require.Equal(t, http.StatusOK, s.post(t, "/oauth/revoke", form("client_id", webClient, "client_secret", "demo-web-secret", "token", "rt")).Code)
+			return userinfo("Bearer ot")(t, s)
+		}, status: 401, body: invalidAT, challenge: invalidChallenge, code: "invalid_token",
+			cause: "opaque access token revoked with its grant (logout, /oauth/revoke, or a reused code or refresh token)"},
 		{name: "token signed by another key", send: func(t *testing.T, s *apiServer) *httptest.ResponseRecorder {
 			other, err := signing.Generate("localhost")
 			require.NoError(t, err)
@@ -335,7 +389,7 @@ func TestBrowserErrorCauses(t *testing.T) {
 	withSession := func(t *testing.T, s *apiServer, user string, authTime time.Time) *browser {
 		b := newBrowser(t, s)
 		const secret = "a-session-cookie-secret-for-the-test"
-		s.store.putSession(&session{ID: sessionID(secret), UserID: user, AuthTime: authTime,
+		s.putSession(t, store.Session{ID: sessionID(secret), UserID: user, AuthTime: authTime,
 			Expires: testStart.Add(time.Hour), IdleExpires: testStart.Add(time.Hour)})
 		u, err := url.Parse(testIssuer)
 		require.NoError(t, err)
@@ -377,7 +431,21 @@ func TestBrowserErrorCauses(t *testing.T) {
 		{name: "login, password missing", visit: submit("alice@example.com", ""),
 			status: 400, shows: "Enter your email address and password.", code: "invalid_request", cause: "password missing"},
 		{name: "login, transaction unknown", visit: get(testIssuer + "u/login?state=no-such-transaction"),
-			status: 400, shows: errLoginUnknown.Description, code: "invalid_request", cause: "login transaction unknown or expired"},
+			status: 400, shows: errLoginUnknown.Description, code: "invalid_request", cause: "login transaction unknown"},
+		{name: "login, transaction expired", visit: func(t *testing.T, s *apiServer) page {
+			b := newBrowser(t, s)
+			r := b.get(spaAuthorize(testIssuer))
+			require.NotNil(t, r.Location)
+			s.Clock().Advance(loginLifetime)
+			return b.get(r.Location.String())
+		}, status: 400, shows: errLoginUnknown.Description, code: "invalid_request", cause: "login transaction expired"},
+		{name: "login, form posted again meanwhile", visit: func(t *testing.T, s *apiServer) page {
+			b, action, fields := loginPage(t, s)
+			s.store = loginTakenMeanwhile{s.store}
+			fields.Set("username", "alice@example.com")
+			fields.Set("password", "alice-password")
+			return b.post(action, fields)
+		}, status: 400, shows: errLoginUnknown.Description, code: "invalid_request", cause: "login transaction already completed"},
 		{name: "login, another browser", visit: func(t *testing.T, s *apiServer) page {
 			r := newBrowser(t, s).get(spaAuthorize(testIssuer))
 			require.NotNil(t, r.Location)

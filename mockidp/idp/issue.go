@@ -2,11 +2,13 @@ package idp
 
 import (
 	"cmp"
+	"context"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -63,8 +65,13 @@ type issue struct {
 	FamilyExpires time.Time
 	// Lifetime, when set, replaces the API's access-token lifetime (MintToken's ExpiresIn).
 	Lifetime time.Duration
-	// Claims are extra access-token claims (MintToken's), set after the user's custom claims.
-	Claims map[string]any
+	// Claims are extra access-token claims (MintToken's, the Actions'), set after the user's
+	// custom claims; IDClaims are the post-login Actions' ID-token claims.
+	Claims   map[string]any
+	IDClaims map[string]any
+	// AccessScope, when set, is the access token's scope in place of Scope: Scope as the
+	// post-login Actions changed it with addScope and removeScope.
+	AccessScope []string
 }
 
 // apiFor resolves the audience of a request: the named API, else the tenant's default audience.
@@ -116,23 +123,31 @@ func (s *Server) grantedScope(requested string, c *tenant.Client, u *tenant.User
 }
 
 // mint signs the tokens of one response and records what later requests must find (refresh
-// tokens, opaque tokens, the grant of each access token).
-func (s *Server) mint(is issue) (*TokenResponse, error) {
+// tokens, opaque tokens, the grant of each access token). Every record is written before the
+// response is returned, so a store that refuses one refuses the response: no token goes out
+// that revocation could not reach.
+func (s *Server) mint(ctx context.Context, is issue) (*TokenResponse, error) {
 	now := s.now()
-	resp := &TokenResponse{TokenType: "Bearer", Scope: strings.Join(is.Scope, " ")}
+	if is.AccessScope == nil {
+		is.AccessScope = is.Scope
+	}
+	resp := &TokenResponse{TokenType: "Bearer", Scope: strings.Join(is.AccessScope, " ")}
 	hasScope := func(sc string) bool { return slices.Contains(is.Scope, sc) }
 
 	if is.API == nil {
 		lifetime := cmp.Or(is.Lifetime, opaqueLifetime)
 		tok := randomString(24)
-		s.store.putOpaque(tok, &opaqueToken{
-			ClientID: is.Client.ClientID, UserID: is.User.UserID, Scope: resp.Scope,
+		err := s.store.PutOpaqueToken(ctx, store.OpaqueToken{
+			Token: tok, ClientID: is.Client.ClientID, UserID: is.User.UserID, Scope: resp.Scope,
 			Grant: is.Grant, Expires: now.Add(lifetime),
-		})
+		}, now)
+		if err != nil {
+			return nil, s.storeFailure(err)
+		}
 		resp.AccessToken, resp.ExpiresIn = tok, int64(lifetime/time.Second)
 	} else {
 		lifetime := cmp.Or(is.Lifetime, is.API.TokenLifetime)
-		at, err := s.signAccessToken(is, now, lifetime)
+		at, err := s.signAccessToken(ctx, is, now, lifetime)
 		if err != nil {
 			return nil, err
 		}
@@ -162,18 +177,21 @@ func (s *Server) mint(is issue) (*TokenResponse, error) {
 		if expires.IsZero() {
 			expires = now.Add(policy.Lifetime)
 		}
-		s.store.putRefresh(rt, &refreshToken{
-			ClientID: is.Client.ClientID, UserID: is.User.UserID, Audience: audience,
+		err := s.store.PutRefreshToken(ctx, store.RefreshToken{
+			Token: rt, ClientID: is.Client.ClientID, UserID: is.User.UserID, Audience: audience,
 			Scope: strings.Join(refreshScope, " "), SessionID: is.SessionID, Grant: is.Grant,
 			AuthTime: is.AuthTime, WithAuthTime: is.WithAuthTime,
 			Expires: expires, IdleExpires: now.Add(policy.IdleLifetime),
-		})
+		}, now)
+		if err != nil {
+			return nil, s.storeFailure(err)
+		}
 		resp.RefreshToken = rt
 	}
 	return resp, nil
 }
 
-func (s *Server) signAccessToken(is issue, now time.Time, lifetime time.Duration) (string, error) {
+func (s *Server) signAccessToken(ctx context.Context, is issue, now time.Time, lifetime time.Duration) (string, error) {
 	api := is.API
 	claims := map[string]any{
 		"iss": s.issuer,
@@ -194,8 +212,8 @@ func (s *Server) signAccessToken(is issue, now time.Time, lifetime time.Duration
 	} else {
 		claims["aud"] = api.Identifier
 	}
-	if len(is.Scope) > 0 {
-		claims["scope"] = strings.Join(is.Scope, " ")
+	if len(is.AccessScope) > 0 {
+		claims["scope"] = strings.Join(is.AccessScope, " ")
 	}
 	if is.GTY != "" {
 		claims["gty"] = is.GTY
@@ -227,7 +245,9 @@ func (s *Server) signAccessToken(is issue, now time.Time, lifetime time.Duration
 		return "", err
 	}
 	if is.Grant != "" {
-		s.store.recordAccess(signatureOf(tok), is.Grant)
+		if err := s.store.PutAccessGrant(ctx, signatureOf(tok), is.Grant, now.Add(lifetime), now); err != nil {
+			return "", s.storeFailure(err)
+		}
 	}
 	return tok, nil
 }
@@ -236,6 +256,7 @@ func (s *Server) idTokenClaims(is issue, now time.Time) map[string]any {
 	u := is.User
 	claims := map[string]any{}
 	addCustomClaims(claims, u.Claims)
+	addCustomClaims(claims, is.IDClaims)
 	if slices.Contains(is.Scope, "profile") {
 		putNonEmpty(claims, "name", u.Name)
 		putNonEmpty(claims, "given_name", u.GivenName)

@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"errors"
 	"strconv"
 	"strings"
@@ -98,7 +99,7 @@ func TestCustomClaims(t *testing.T) {
 	}
 	web, _ := s.tenant.Client("demo-web")
 	api, _ := s.tenant.API("https://api.example.com")
-	resp, err := s.mint(issue{Client: web, User: &forged, API: api, Scope: []string{"openid"}, Grant: "g"})
+	resp, err := s.mint(context.Background(), issue{Client: web, User: &forged, API: api, Scope: []string{"openid"}, Grant: "g"})
 	require.NoError(t, err)
 	for name, token := range map[string]string{"access": resp.AccessToken, "id": resp.IDToken} {
 		t.Run(name, func(t *testing.T) {

@@ -1,12 +1,14 @@
 package idp
 
 import (
+	"context"
 	"crypto/subtle"
 	"errors"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -27,6 +29,20 @@ var (
 // browser: never issued, expired, already completed, or opened in another browser.
 var errLoginUnknown = newError(http.StatusBadRequest, "invalid_request",
 	"This login page is unknown or has expired, or this browser did not send its login cookie. Go back to the application and log in again.")
+
+// Causes of the store's refusals of a pending login, answered errLoginUnknown. The take
+// follows a peek that found the login live, so a login it does not find was completed in
+// between by another post of its form (or the tenant was reset).
+var (
+	loginRefusals = map[store.Reason]string{
+		store.ReasonUnknown: "login transaction unknown",
+		store.ReasonExpired: "login transaction expired",
+	}
+	takeLoginRefusals = map[store.Reason]string{
+		store.ReasonUnknown: "login transaction already completed",
+		store.ReasonExpired: "login transaction expired",
+	}
+)
 
 // loginRetry is a failed login attempt: the login page again, for the same transaction and
 // with the name typed, showing the error's description at the error's status.
@@ -67,11 +83,15 @@ type pickerUser struct {
 
 // startLogin parks the request and sends the browser to the login page, as Auth0's New
 // Universal Login does with /u/login?state=<transaction>.
-func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, req *authRequest) {
+func (s *Server) startLogin(w http.ResponseWriter, r *http.Request, req *authRequest) error {
+	now := s.now()
 	req.ID, req.CSRF, req.Binding = randomString(24), randomString(24), s.loginBinding(w, r)
-	req.Expires = s.now().Add(loginLifetime)
-	s.store.putLogin(req)
+	req.Expires = now.Add(loginLifetime)
+	if err := s.store.PutLogin(r.Context(), req.pending(), now); err != nil {
+		return s.storeFailure(err)
+	}
 	redirect(w, s.endpoint("u/login")+"?state="+req.ID, http.StatusFound)
+	return nil
 }
 
 // loginTransaction finds the pending request a login page belongs to, in this browser only.
@@ -79,9 +99,16 @@ func (s *Server) loginTransaction(r *http.Request, id string) (*authRequest, *oa
 	if id == "" {
 		return nil, errLoginUnknown.because("no login transaction in the state parameter")
 	}
-	req, ok := s.store.pendingLogin(id, s.now())
+	l, err := s.store.PeekLogin(r.Context(), id, s.now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errLoginUnknown.because(refusal(err, loginRefusals))
+	case err != nil:
+		return nil, s.storeFailure(err)
+	}
+	req, ok := s.fromPending(l)
 	if !ok {
-		return nil, errLoginUnknown.because("login transaction unknown or expired")
+		return nil, errLoginUnknown.because("the login transaction's client or API is no longer in the tenant")
 	}
 	if subtle.ConstantTimeCompare([]byte(cookieValue(r, loginCookie)), []byte(req.Binding)) != 1 {
 		return nil, errLoginUnknown.because("login cookie missing or from another browser")
@@ -144,13 +171,21 @@ func (s *Server) submitLogin(w http.ResponseWriter, r *http.Request) error {
 	// Failures count per login name, known or not, and the answer is the same for both, so
 	// the page tells nobody which users exist. A locked name stays locked even with the right
 	// password, as with Auth0's brute-force protection.
-	now := s.now()
-	if s.store.loginLocked(username, now) {
+	if len(username) > store.MaxIdentifierBytes {
+		return req.retry("", errLoginWrong.because("login name longer than store.MaxIdentifierBytes"))
+	}
+	ctx, now := r.Context(), s.now()
+	switch locked, err := s.store.LoginLocked(ctx, username, now); {
+	case err != nil:
+		return s.storeFailure(err)
+	case locked:
 		return req.retry(username, errLoginLocked.because("login name locked after repeated failures"))
 	}
 	user, found := s.tenant.UserByLogin(username)
 	match := found && user.Password != "" && subtle.ConstantTimeCompare([]byte(password), []byte(user.Password)) == 1
-	s.store.loginResult(username, match, now)
+	if err := s.loginResult(ctx, username, match, now); err != nil {
+		return s.storeFailure(err)
+	}
 	switch {
 	case !found:
 		return req.retry(username, errLoginWrong.because("no user with that login"))
@@ -194,10 +229,26 @@ func (s *Server) pickUser(w http.ResponseWriter, r *http.Request, req *authReque
 
 // loginSucceeded spends the pending request, opens the session and answers the application.
 func (s *Server) loginSucceeded(w http.ResponseWriter, r *http.Request, req *authRequest, user *tenant.User) error {
-	if _, ok := s.store.takeLogin(req.ID, s.now()); !ok {
-		return errLoginUnknown.because("login transaction already completed or expired")
+	switch _, err := s.store.TakeLogin(r.Context(), req.ID, s.now()); {
+	case errors.Is(err, store.ErrNotFound):
+		return errLoginUnknown.because(refusal(err, takeLoginRefusals))
+	case err != nil:
+		return s.storeFailure(err)
 	}
-	return s.completeAuthorization(w, r, req, user, s.startSession(w, r, user))
+	sess, err := s.startSession(w, r, user)
+	if err != nil {
+		return s.storeFailure(err)
+	}
+	return s.completeAuthorization(w, r, req, user, sess, true)
+}
+
+// loginResult counts a failed login for a login name, or clears its failures after the right
+// password. Callers check the lock first: attempts during a lock are not counted.
+func (s *Server) loginResult(ctx context.Context, username string, ok bool, now time.Time) error {
+	if ok {
+		return s.store.LoginSucceeded(ctx, username)
+	}
+	return s.store.LoginFailed(ctx, username, now)
 }
 
 // pickerUsers bounds the users the login page offers, so that the page costs the same in a

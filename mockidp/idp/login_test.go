@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantless/tenantless/fixtures"
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -104,7 +105,7 @@ func TestLoginSucceeds(t *testing.T) {
 		assert.Equal(t, "/", c.Path)
 		assert.False(t, c.Secure)
 		assert.Equal(t, int(72*time.Hour/time.Second), c.MaxAge)
-		sess, ok := s.store.session(sessionID(c.Value), s.Clock().Now(), s.tenant.Settings.IdleSessionLifetime)
+		sess, ok := s.liveSession(t, sessionID(c.Value))
 		require.True(t, ok)
 		assert.Equal(t, "auth0|alice", sess.UserID)
 		assert.NotEqual(t, c.Value, sess.ID, "the sid given to applications is not the cookie")
@@ -117,8 +118,7 @@ func TestLoginSucceeds(t *testing.T) {
 		fields.Set("user_id", "auth0|bob")
 		p := b.post(action, fields)
 		assert.Equal(t, http.StatusSeeOther, p.Status)
-		c, _ := s.store.takeCode(codeOf(t, p, spaCallback, spaState), s.Clock().Now())
-		require.NotNil(t, c)
+		c := s.takeCode(t, codeOf(t, p, spaCallback, spaState))
 		assert.Equal(t, "auth0|bob", c.UserID)
 	})
 
@@ -168,7 +168,7 @@ func TestLoginSucceeds(t *testing.T) {
 		first := s.currentSessionOf(t, b)
 		p := b.login(spaAuthorize(testIssuer, "prompt", "login"), "bob@example.com", "bob-password")
 		codeOf(t, p, spaCallback, spaState)
-		_, alive := s.store.session(first, s.Clock().Now(), s.tenant.Settings.IdleSessionLifetime)
+		_, alive := s.liveSession(t, first)
 		assert.False(t, alive)
 		assert.NotEqual(t, first, s.currentSessionOf(t, b))
 	})
@@ -179,8 +179,7 @@ func TestLoginSucceeds(t *testing.T) {
 		first := s.currentSessionOf(t, b)
 		s.Clock().Advance(time.Hour)
 		p := b.login(spaAuthorize(testIssuer, "prompt", "login"), "alice@example.com", "alice-password")
-		c, _ := s.store.takeCode(codeOf(t, p, spaCallback, spaState), s.Clock().Now())
-		require.NotNil(t, c)
+		c := s.takeCode(t, codeOf(t, p, spaCallback, spaState))
 		assert.Equal(t, first, c.SessionID)
 		assert.Equal(t, testStart.Add(time.Hour), c.AuthTime)
 	})
@@ -193,7 +192,7 @@ func (s *apiServer) currentSessionOf(t *testing.T, b *browser) string {
 	require.NoError(t, err)
 	for _, c := range b.client.Jar.Cookies(u) {
 		if c.Name == sessionCookie {
-			if sess, ok := s.store.session(sessionID(c.Value), s.Clock().Now(), s.tenant.Settings.IdleSessionLifetime); ok {
+			if sess, ok := s.liveSession(t, sessionID(c.Value)); ok {
 				return sess.ID
 			}
 		}
@@ -273,14 +272,14 @@ func TestLoginFailures(t *testing.T) {
 	for _, username := range []string{"alice@example.com", "nobody@example.com"} {
 		t.Run("lockout of "+username, func(t *testing.T) {
 			s := newAPIServer(t)
-			for range maxFailedLogins {
+			for range store.MaxFailedLogins {
 				attempt(t, s, username, "guess")
 			}
 			p := attempt(t, s, strings.ToUpper(username), "alice-password")
 			assert.Equal(t, http.StatusTooManyRequests, p.Status)
 			assert.Equal(t, "Your account has been blocked after multiple consecutive login attempts.", message(t, p))
 
-			s.Clock().Advance(lockoutDuration)
+			s.Clock().Advance(store.LockoutDuration)
 			if username == "alice@example.com" {
 				codeOf(t, newBrowser(t, s).login(spaAuthorize(testIssuer), username, "alice-password"), spaCallback, spaState)
 			} else {
@@ -345,7 +344,7 @@ func TestLoginCSRF(t *testing.T) {
 			p := b.post(action, fields, headers...)
 			assertErrorPage(t, p, tc.status, html.UnescapeString(tc.text))
 			assert.Nil(t, p.cookie(sessionCookie))
-			assert.Zero(t, s.store.sessions.len(), "no session may exist")
+			assert.Zero(t, s.liveSessions(t), "no session may exist")
 		})
 	}
 

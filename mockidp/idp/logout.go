@@ -47,7 +47,9 @@ func (s *Server) logoutV2(w http.ResponseWriter, r *http.Request) error {
 		// Auth0: with a client_id and no returnTo, the first Allowed Logout URL.
 		target = allowed[0]
 	}
-	s.endBrowserSession(w, r, "")
+	if err := s.endBrowserSession(w, r, ""); err != nil {
+		return s.storeFailure(err)
+	}
 	s.loggedOut(w, r, target)
 	return nil
 }
@@ -115,7 +117,9 @@ func (s *Server) oidcLogout(w http.ResponseWriter, r *http.Request) error {
 	if hint != nil {
 		sid = hint.SID
 	}
-	s.endBrowserSession(w, r, sid)
+	if err := s.endBrowserSession(w, r, sid); err != nil {
+		return s.storeFailure(err)
+	}
 	s.loggedOut(w, r, target)
 	return nil
 }

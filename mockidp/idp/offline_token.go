@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -40,6 +41,7 @@ type MintRequest struct {
 // with the tenant's key, as the token endpoint would issue it: tokens it returns verify against
 // the JWKS of any emulator serving the same tenant file. It issues no refresh token.
 func (s *Server) MintToken(req MintRequest) (*TokenResponse, error) {
+	s = s.current() // the tenant served now, though s may be the snapshot New returned
 	for _, k := range slices.Sorted(maps.Keys(req.Claims)) {
 		if err := tenant.CheckClaim(k); err != nil {
 			return nil, fmt.Errorf("idp: claims: %w", err)
@@ -58,7 +60,8 @@ func (s *Server) MintToken(req MintRequest) (*TokenResponse, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.mint(is)
+	// Nothing of this call outlives it: a caller's context would only bound the store's writes.
+	return s.mint(context.Background(), is)
 }
 
 func (s *Server) userMint(req MintRequest, is *issue) error {

@@ -24,7 +24,10 @@ func (s *Server) handleRevoke(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, missingParam("token"))
 		return
 	}
-	s.store.revokeRefresh(token, c.ClientID)
+	if err := s.store.RevokeRefreshToken(r.Context(), token, c.ClientID); err != nil {
+		writeError(w, r, s.storeFailure(err))
+		return
+	}
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Pragma", "no-cache")

@@ -11,6 +11,7 @@ import (
 // only calls /oauth/token and /oauth/revoke on the domain's origin).
 func (s *Server) routes() {
 	rt := newRouter(s.mux, &tenantCORS{tenant: s.tenant})
+	rt.before = s.faulty
 
 	// Machine-facing: JSON answers, CORS for the applications' origins, and a preflight.
 	rt.api("GET /.well-known/openid-configuration", serveDocument(s.discovery()))
@@ -37,6 +38,25 @@ func (s *Server) routes() {
 	rt.finish()
 }
 
+// controlRoutes are the test controls under /tenantless/ (control.go), which a real tenant does
+// not have. They are served apart from the snapshot's routes: a reload does not replace them,
+// and the request journal and the faults leave them out.
+func (s *Server) controlRoutes() http.Handler {
+	rt := newRouter(http.NewServeMux(), nil)
+	rt.handle("GET /tenantless/clock", s.getClock)
+	rt.handle("POST /tenantless/clock", s.setClock)
+	rt.handle("POST /tenantless/reload", s.handleReload)
+	rt.handle("POST /tenantless/reset", s.handleReset)
+	rt.handle("GET /tenantless/faults", s.listFaults)
+	rt.handle("POST /tenantless/faults", s.addFault)
+	rt.handle("DELETE /tenantless/faults", s.clearFaults)
+	rt.handle("DELETE /tenantless/faults/{id}", s.removeFault)
+	rt.handle("GET /tenantless/requests", s.listRequests)
+	rt.handle("DELETE /tenantless/requests", s.clearRequests)
+	rt.finish()
+	return rt.mux
+}
+
 // router registers "METHOD /path" patterns and remembers each path's methods, so that every
 // path answers the others with 405 and its Allow list, and a path nobody registered gets a
 // JSON 404 rather than the mux's plain text.
@@ -46,6 +66,8 @@ type router struct {
 	paths   []string            // in registration order
 	methods map[string][]string // path → methods served
 	corsOn  map[string]bool     // paths that answer preflights
+	// before wraps every handler registered: the faults (faults.go), inside CORS.
+	before func(http.HandlerFunc) http.HandlerFunc
 }
 
 func newRouter(mux *http.ServeMux, cors *tenantCORS) *router {
@@ -53,6 +75,13 @@ func newRouter(mux *http.ServeMux, cors *tenantCORS) *router {
 }
 
 func (rt *router) handle(pattern string, h http.HandlerFunc) {
+	if rt.before != nil {
+		h = rt.before(h)
+	}
+	rt.register(pattern, h)
+}
+
+func (rt *router) register(pattern string, h http.HandlerFunc) {
 	method, path, _ := strings.Cut(pattern, " ")
 	if _, seen := rt.methods[path]; !seen {
 		rt.paths = append(rt.paths, path)
@@ -62,7 +91,10 @@ func (rt *router) handle(pattern string, h http.HandlerFunc) {
 }
 
 func (rt *router) api(pattern string, h http.HandlerFunc) {
-	rt.handle(pattern, rt.cors.wrap(h))
+	if rt.before != nil {
+		h = rt.before(h)
+	}
+	rt.register(pattern, rt.cors.wrap(h))
 	_, path, _ := strings.Cut(pattern, " ")
 	rt.corsOn[path] = true
 }

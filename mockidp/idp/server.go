@@ -10,8 +10,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/tenantless/tenantless/mockidp/actions"
 	"github.com/tenantless/tenantless/mockidp/mgmt"
 	"github.com/tenantless/tenantless/mockidp/signing"
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -19,9 +21,7 @@ import (
 const (
 	DefaultCodeLifetime = 60 * time.Second
 	DefaultMaxBodyBytes = 64 << 10
-	DefaultMaxCodes     = 10_000
-	DefaultMaxSessions  = 10_000
-	DefaultMaxTokens    = 100_000
+	DefaultJournalSize  = 1000
 )
 
 // Config is everything a Server needs; main builds it from flags, tests from fixtures.
@@ -43,9 +43,30 @@ type Config struct {
 	CodeLifetime time.Duration
 	// MaxBodyBytes bounds request bodies (default 64 KiB).
 	MaxBodyBytes int64
-	// MaxCodes, MaxSessions and MaxTokens bound the live state kept in memory; past them the
-	// oldest entries are dropped first.
-	MaxCodes, MaxSessions, MaxTokens int
+	// Store holds the live state: pending logins, codes, sessions, tokens, revocations and
+	// lockouts. Nil means a memory store bounded by Limits and collecting on the Server's
+	// clock, which the Server owns and Close closes; a store given here is the caller's to
+	// close.
+	Store store.Store
+	// Limits bound the memory store made when Store is nil; zero fields take their defaults.
+	Limits store.Limits
+	// LimitFlags names, for each bound of store.Limits (by field name), the setting that
+	// raises it, for the log line of a request refused at that bound.
+	LimitFlags map[string]string
+
+	// Reload reads the tenant again, for the control API's reload and reset (control.go): main
+	// builds it from the tenant file, so that the Server itself reads no file. Nil means the
+	// tenant cannot be read again: reload is refused and reset restores Tenant.
+	Reload func() (*tenant.Tenant, error)
+	// ControlDisabled turns the control API under /tenantless/ off: its paths answer 404.
+	ControlDisabled bool
+	// ControlToken, when set, is the Bearer token the control API requires.
+	ControlToken string
+	// JournalSize bounds the request journal (default 1000 requests).
+	JournalSize int
+	// ActionTimeout bounds one run of a trigger's Actions (default Auth0's 20 s,
+	// actions.DefaultTimeout).
+	ActionTimeout time.Duration
 }
 
 // Server is the emulator: an http.Handler serving a tenant's Authentication API endpoints.
@@ -59,9 +80,19 @@ type Server struct {
 	now       func() time.Time // clock.Now
 	codeTTL   time.Duration
 	maxBody   int64
-	store     *store
-	mgmt      *mgmt.Handler
-	mux       *http.ServeMux
+	store     store.Store
+	ownsStore bool
+	// limitFlags: Config.LimitFlags.
+	limitFlags map[string]string
+	mux        *http.ServeMux
+	// mgmt is the Management API on the snapshot's tenant and keys.
+	mgmt *mgmt.Handler
+	// actions runs the snapshot's tenant's Actions: a reload compiles them again, with
+	// actionTimeout (Config.ActionTimeout).
+	actions       *actions.Engine
+	actionTimeout time.Duration
+	// live is what every snapshot of the Server shares across reloads (control.go).
+	live *live
 }
 
 // ConfigError names the Config field New refuses and says what to set instead.
@@ -72,7 +103,9 @@ type ConfigError struct {
 
 func (e *ConfigError) Error() string { return "idp: " + e.Field + ": " + e.Problem }
 
-// New validates cfg and builds a Server; a setting that cannot work is a *ConfigError.
+// New validates cfg and builds a Server; a setting that cannot work is a *ConfigError. It
+// compiles the Actions bound to the tenant's triggers: a problem in their code is tenant.Errors
+// positioned in the code file.
 func New(cfg Config) (*Server, error) {
 	u, err := checkIssuer(cfg.Issuer)
 	if err != nil {
@@ -99,6 +132,9 @@ func New(cfg Config) (*Server, error) {
 		clock:     newClock(cfg.Now),
 		codeTTL:   cfg.CodeLifetime,
 		maxBody:   cfg.MaxBodyBytes,
+		store:     cfg.Store,
+
+		limitFlags: cfg.LimitFlags,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -110,16 +146,22 @@ func New(cfg Config) (*Server, error) {
 	if s.maxBody <= 0 {
 		s.maxBody = DefaultMaxBodyBytes
 	}
-	s.store = newStore(limits{
-		codes:    orDefault(cfg.MaxCodes, DefaultMaxCodes),
-		sessions: orDefault(cfg.MaxSessions, DefaultMaxSessions),
-		tokens:   orDefault(cfg.MaxTokens, DefaultMaxTokens),
-	})
+	if cfg.ActionTimeout < 0 {
+		return nil, &ConfigError{"ActionTimeout", fmt.Sprintf("is %s; use 0 for Auth0's %s", cfg.ActionTimeout, actions.DefaultTimeout)}
+	}
+	s.actionTimeout = cfg.ActionTimeout
+	if s.actions, err = s.compileActions(cfg.Tenant); err != nil {
+		return nil, err
+	}
+	if s.store == nil {
+		s.store, s.ownsStore = store.NewMemoryOn(cfg.Limits, s.clock.Now), true
+	}
 	if s.mgmt, err = s.management(); err != nil {
 		return nil, err
 	}
 	s.mux = http.NewServeMux()
 	s.routes()
+	s.live = newLive(cfg, s)
 	return s, nil
 }
 
@@ -158,24 +200,30 @@ func tenantKeys(t *tenant.Tenant, host string) (*signing.KeySet, error) {
 	return keys, nil
 }
 
-func orDefault(v, def int) int {
-	if v <= 0 {
-		return def
-	}
-	return v
-}
-
 // Issuer is the issuer URL, ending in "/".
 func (s *Server) Issuer() string { return s.issuer }
 
-// Tenant is the tenant served.
-func (s *Server) Tenant() *tenant.Tenant { return s.tenant }
+// Tenant is the tenant served now: a reload replaces it.
+func (s *Server) Tenant() *tenant.Tenant { return s.current().tenant }
 
-// Keys is the key set tokens are signed with.
-func (s *Server) Keys() *signing.KeySet { return s.keys }
+// Keys is the key set tokens are signed with now: a reload of a tenant naming other keys
+// replaces it.
+func (s *Server) Keys() *signing.KeySet { return s.current().keys }
 
 // Clock is the Server's clock: moving it moves every lifetime the Server checks.
 func (s *Server) Clock() *Clock { return s.clock }
+
+// Store is the live state the Server reads and writes.
+func (s *Server) Store() store.Store { return s.store }
+
+// Close releases the store when the Server made it (Config.Store nil); a store passed in
+// Config is left to its owner.
+func (s *Server) Close() error {
+	if !s.ownsStore {
+		return nil
+	}
+	return s.store.Close()
+}
 
 // endpoint is the absolute URL of a path on this tenant.
 func (s *Server) endpoint(path string) string { return s.issuer + strings.TrimPrefix(path, "/") }
@@ -186,7 +234,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	var out outcome
-	s.mux.ServeHTTP(rec, withOutcome(r, &out))
+	s.dispatch(rec, withOutcome(r, &out))
 	attrs := []slog.Attr{
 		slog.String("method", r.Method),
 		slog.String("path", r.URL.Path),

@@ -3,9 +3,11 @@ package idp
 import (
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"net/http"
 	"time"
 
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -59,47 +61,58 @@ func (s *Server) cookie(name, value, path string, maxAge int) *http.Cookie {
 	}
 }
 
-// currentSession returns the browser's live SSO session, extending its idle deadline.
-func (s *Server) currentSession(r *http.Request) *session {
+// currentSession returns the browser's live SSO session, extending its idle deadline; nil
+// when it has none. The error is the store's, when it could not tell.
+func (s *Server) currentSession(r *http.Request) (*store.Session, error) {
 	secret := cookieValue(r, sessionCookie)
 	if secret == "" {
-		return nil
+		return nil, nil
 	}
-	sess, ok := s.store.session(sessionID(secret), s.now(), s.tenant.Settings.IdleSessionLifetime)
-	if !ok {
-		return nil
+	sess, err := s.store.TouchSession(r.Context(), sessionID(secret), s.tenant.Settings.IdleSessionLifetime, s.now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
 	}
-	return sess
+	return &sess, nil
 }
 
 // startSession records a login. The same user logging in again (prompt=login, max_age) renews
 // the browser's session, keeping its sid and the refresh tokens tied to it; another user ends
 // the previous user's session as a logout would.
-func (s *Server) startSession(w http.ResponseWriter, r *http.Request, user *tenant.User) *session {
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, user *tenant.User) (*store.Session, error) {
+	ctx := r.Context()
 	settings := s.tenant.Settings
 	secret := ""
-	if prev := s.currentSession(r); prev != nil {
+	prev, err := s.currentSession(r)
+	if err != nil {
+		return nil, err
+	}
+	if prev != nil {
 		if prev.UserID == user.UserID {
 			secret = cookieValue(r, sessionCookie)
-		} else {
-			s.store.endSession(prev.ID, settings.LogoutRevokesRefreshTokens)
+		} else if err := s.store.EndSession(ctx, prev.ID, settings.LogoutRevokesRefreshTokens); err != nil {
+			return nil, err
 		}
 	}
 	if secret == "" {
 		secret = randomString(32)
 	}
 	now := s.now()
-	sess := &session{
+	sess := store.Session{
 		ID:          sessionID(secret),
 		UserID:      user.UserID,
 		AuthTime:    now,
 		Expires:     now.Add(settings.SessionLifetime),
 		IdleExpires: now.Add(settings.IdleSessionLifetime),
 	}
-	s.store.putSession(sess)
+	if err := s.store.PutSession(ctx, sess, now); err != nil {
+		return nil, err
+	}
 	// Persistent like Auth0's, so a login survives a browser restart until the session ends.
 	http.SetCookie(w, s.cookie(sessionCookie, secret, "/", int(settings.SessionLifetime/time.Second)))
-	return sess
+	return &sess, nil
 }
 
 // endBrowserSession logs the browser out: its session, and the one an id_token_hint named if
@@ -107,15 +120,20 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, user *tena
 // tenant keeps them (Settings.LogoutRevokesRefreshTokens). The default is on: Auth0's logout
 // leaves refresh tokens valid until /oauth/revoke, but a test that logs out expects the user to
 // be out, tokens included; a tenant that wants Auth0's behaviour turns it off.
-func (s *Server) endBrowserSession(w http.ResponseWriter, r *http.Request, hintSID string) {
+func (s *Server) endBrowserSession(w http.ResponseWriter, r *http.Request, hintSID string) error {
 	revoke := s.tenant.Settings.LogoutRevokesRefreshTokens
 	if secret := cookieValue(r, sessionCookie); secret != "" {
-		s.store.endSession(sessionID(secret), revoke)
+		if err := s.store.EndSession(r.Context(), sessionID(secret), revoke); err != nil {
+			return err
+		}
 	}
 	if hintSID != "" {
-		s.store.endSession(hintSID, revoke)
+		if err := s.store.EndSession(r.Context(), hintSID, revoke); err != nil {
+			return err
+		}
 	}
 	http.SetCookie(w, s.cookie(sessionCookie, "", "/", -1))
+	return nil
 }
 
 // loginBinding returns the browser's login cookie, setting one when it has none.

@@ -1,96 +1,76 @@
 package idp
 
 import (
-	"strconv"
+	"context"
+	"errors"
+	"sync"
 	"testing"
+	"time"
 
-	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/tenantless/tenantless/mockidp/store"
 )
 
-// TestBoundedEviction: past its cap a bounded map drops the entry put longest ago. A key that
-// was deleted and put again is as fresh as its last put, however often that happened.
-func TestBoundedEviction(t *testing.T) {
-	tests := []struct {
-		name string
-		ops  func(b *bounded[int])
-		kept []string
-		gone []string
-	}{
-		{
-			name: "oldest dropped",
-			ops:  func(b *bounded[int]) { b.put("a", 1); b.put("b", 2); b.put("c", 3); b.put("d", 4) },
-			kept: []string{"b", "c", "d"},
-			gone: []string{"a"},
-		},
-		{
-			name: "deleted and put again is fresh",
-			ops: func(b *bounded[int]) {
-				b.put("a", 1)
-				b.put("b", 2)
-				b.put("c", 3)
-				b.del("a")
-				b.put("a", 4)
-				b.put("d", 5)
-			},
-			kept: []string{"a", "c", "d"},
-			gone: []string{"b"},
-		},
-		{
-			name: "put again without a delete is fresh too",
-			ops: func(b *bounded[int]) {
-				b.put("a", 1)
-				b.put("b", 2)
-				b.put("c", 3)
-				b.put("a", 4)
-				b.put("d", 5)
-			},
-			kept: []string{"a", "c", "d"},
-			gone: []string{"b"},
-		},
-		{
-			name: "many delete and put cycles of one key",
-			ops: func(b *bounded[int]) {
-				b.put("a", 0)
-				b.put("b", 0)
-				for i := range 20 {
-					b.del("a")
-					b.put("a", i)
-				}
-				b.put("c", 0)
-				b.put("d", 0)
-			},
-			kept: []string{"a", "c", "d"},
-			gone: []string{"b"},
-		},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			b := newBounded[int](3)
-			tt.ops(&b)
-			for _, k := range tt.kept {
-				_, ok := b.get(k)
-				assert.True(t, ok, "%s must be kept", k)
-			}
-			for _, k := range tt.gone {
-				_, ok := b.get(k)
-				assert.False(t, ok, "%s must be dropped", k)
-			}
-			assert.LessOrEqual(t, b.len(), 3)
-		})
-	}
+// recordingStore is a Server's store that remembers the sessions written to it, so that a
+// test can count the live ones.
+type recordingStore struct {
+	store.Store
+	mu       sync.Mutex
+	sessions map[string]struct{}
 }
 
-// TestBoundedChurnStaysSmall: deleting and putting keys over and over keeps the bookkeeping
-// proportional to the live entries.
-func TestBoundedChurnStaysSmall(t *testing.T) {
-	b := newBounded[int](4)
-	for i := range 10_000 {
-		k := strconv.Itoa(i % 6)
-		b.put(k, i)
-		if i%3 == 0 {
-			b.del(k)
+func (r *recordingStore) PutSession(ctx context.Context, s store.Session, now time.Time) error {
+	r.mu.Lock()
+	r.sessions[s.ID] = struct{}{}
+	r.mu.Unlock()
+	return r.Store.PutSession(ctx, s, now)
+}
+
+// liveSessions counts the sessions written that are still alive.
+func (s *apiServer) liveSessions(t testing.TB) int {
+	t.Helper()
+	rec := s.store.(*recordingStore)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	n := 0
+	for id := range rec.sessions {
+		_, err := rec.CheckSession(context.Background(), id, s.Clock().Now())
+		if err == nil {
+			n++
+			continue
 		}
+		require.ErrorIs(t, err, store.ErrNotFound)
 	}
-	assert.LessOrEqual(t, b.len(), 4)
-	assert.Equal(t, b.len(), b.order.Len(), "one order entry per live key")
+	return n
+}
+
+// takeCode redeems a code in the store directly, for a test that reads what /authorize bound
+// to it.
+func (s *apiServer) takeCode(t testing.TB, code string) store.AuthCode {
+	t.Helper()
+	c, err := s.store.TakeCode(context.Background(), code, s.Clock().Now())
+	require.NoError(t, err)
+	return c
+}
+
+// liveSession returns a session without counting as a visit; ok is false once it has ended.
+func (s *apiServer) liveSession(t testing.TB, id string) (store.Session, bool) {
+	t.Helper()
+	sess, err := s.store.CheckSession(context.Background(), id, s.Clock().Now())
+	if errors.Is(err, store.ErrNotFound) {
+		return store.Session{}, false
+	}
+	require.NoError(t, err)
+	return sess, true
+}
+
+func (s *apiServer) putSession(t testing.TB, sess store.Session) {
+	t.Helper()
+	require.NoError(t, s.store.PutSession(context.Background(), sess, s.Clock().Now()))
+}
+
+func (s *apiServer) putRefresh(t testing.TB, rt store.RefreshToken) {
+	t.Helper()
+	require.NoError(t, s.store.PutRefreshToken(context.Background(), rt, s.Clock().Now()))
 }

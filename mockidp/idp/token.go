@@ -7,7 +7,7 @@ import (
 )
 
 // grantHandler answers one grant type for an authenticated client that may use it.
-type grantHandler func(s *Server, c *tenant.Client, p params) (*TokenResponse, error)
+type grantHandler func(s *Server, r *http.Request, c *tenant.Client, p params) (*TokenResponse, error)
 
 // grants are the grant types the token endpoint serves (github.com/auth0/docs,
 // articles/api/authentication/api-authz/_get-token.md). Auth0's others
@@ -16,11 +16,11 @@ var grants = map[string]grantHandler{
 	tenant.GrantAuthorizationCode: (*Server).authorizationCodeGrant,
 	tenant.GrantRefreshToken:      (*Server).refreshTokenGrant,
 	tenant.GrantClientCredentials: (*Server).clientCredentialsGrant,
-	tenant.GrantPassword: func(s *Server, c *tenant.Client, p params) (*TokenResponse, error) {
-		return s.passwordGrant(c, p, false)
+	tenant.GrantPassword: func(s *Server, r *http.Request, c *tenant.Client, p params) (*TokenResponse, error) {
+		return s.passwordGrant(r, c, p, false)
 	},
-	tenant.GrantPasswordRealm: func(s *Server, c *tenant.Client, p params) (*TokenResponse, error) {
-		return s.passwordGrant(c, p, true)
+	tenant.GrantPasswordRealm: func(s *Server, r *http.Request, c *tenant.Client, p params) (*TokenResponse, error) {
+		return s.passwordGrant(r, c, p, true)
 	},
 }
 
@@ -63,7 +63,7 @@ func (s *Server) token(w http.ResponseWriter, r *http.Request) (*TokenResponse, 
 	if e := noOrganizations("organization", p["organization"]); e != nil {
 		return nil, e
 	}
-	return grant(s, c, p)
+	return grant(s, r, c, p)
 }
 
 // noOrganizations refuses an organization (or an invitation to one), which the emulator does

@@ -16,7 +16,9 @@ import (
 //
 // The client has proved its secret: the tenant loader refuses client_credentials for a public
 // client, as Auth0 does not offer the grant to SPAs and native apps.
-func (s *Server) clientCredentialsGrant(c *tenant.Client, p params) (*TokenResponse, error) {
+//
+// The credentials-exchange Actions run last and may add claims or deny the token.
+func (s *Server) clientCredentialsGrant(r *http.Request, c *tenant.Client, p params) (*TokenResponse, error) {
 	audience := p["audience"]
 	if audience == "" {
 		audience = s.tenant.Settings.DefaultAudience
@@ -49,7 +51,11 @@ func (s *Server) clientCredentialsGrant(c *tenant.Client, p params) (*TokenRespo
 		}
 		scope = requested
 	}
-	return s.mint(issue{Client: c, API: api, Scope: scope, GTY: gtyClientCredentials})
+	claims, e := s.credentialsExchange(r, c, api, scope, p)
+	if e != nil {
+		return nil, e
+	}
+	return s.mint(r.Context(), issue{Client: c, API: api, Scope: scope, GTY: gtyClientCredentials, Claims: claims})
 }
 
 // uniqueFields splits a space-separated scope, dropping repeats.

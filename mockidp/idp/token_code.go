@@ -4,8 +4,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
+	"errors"
 	"net/http"
 
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -26,23 +28,33 @@ var (
 		"code_verifier was sent, but the authorization request had no code_challenge")
 )
 
+// codeRefusals are the causes of the store's refusals of a code. The other reasons a code is
+// refused (spent, another client's, another redirect_uri) are checked after the take.
+var codeRefusals = map[store.Reason]string{
+	store.ReasonUnknown: "code unknown",
+	store.ReasonExpired: "code expired",
+}
+
 // authorizationCodeGrant redeems a code from /authorize (RFC 6749 §4.1.3, RFC 7636 §4.6). The
-// code is consumed first, under the store's lock, so that of concurrent redemptions exactly one
+// code is consumed first, atomically in the store, so that of concurrent redemptions exactly one
 // gets past this point (S19) and a failed redemption cannot be retried; a second redemption
 // revokes what the first one minted (RFC 6749 §4.1.2, S18).
-func (s *Server) authorizationCodeGrant(c *tenant.Client, p params) (*TokenResponse, error) {
+//
+// The tokens carry what the login's post-login Actions asked for: they ran at the login.
+func (s *Server) authorizationCodeGrant(r *http.Request, c *tenant.Client, p params) (*TokenResponse, error) {
+	ctx := r.Context()
 	code := p["code"]
 	if code == "" {
 		return nil, missingParam("code")
 	}
-	ac, use := s.store.takeCode(code, s.now())
-	switch use {
-	case codeUnknown:
-		return nil, errBadCode.because("code unknown")
-	case codeExpired:
-		return nil, errBadCode.because("code expired")
-	case codeReused:
+	ac, err := s.store.TakeCode(ctx, code, s.now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errBadCode.because(refusal(err, codeRefusals))
+	case errors.Is(err, store.ErrReused):
 		return nil, errBadCode.because("code already redeemed; the tokens it issued are revoked")
+	case err != nil:
+		return nil, s.storeFailure(err)
 	}
 	if ac.ClientID != c.ClientID {
 		return nil, errBadCode.because("code issued to client " + ac.ClientID)
@@ -63,11 +75,13 @@ func (s *Server) authorizationCodeGrant(c *tenant.Client, p params) (*TokenRespo
 	if e != nil {
 		return nil, e
 	}
-	return s.mint(issue{
+	is := issue{
 		Client: c, User: u, API: api, Scope: s.grantedScope(ac.Scope, c, u, api),
 		Nonce: ac.Nonce, SessionID: ac.SessionID, AuthTime: ac.AuthTime, WithAuthTime: ac.MaxAge,
 		Grant: ac.Grant,
-	})
+	}
+	s.applyActions(ctx, &is, ac.Actions)
+	return s.mint(ctx, is)
 }
 
 // checkPKCE verifies code_verifier against the code's S256 challenge (RFC 7636 §4.6), in

@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
@@ -12,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tenantless/tenantless/mockidp/store"
 )
 
 // The PKCE pair of RFC 7636 Appendix B.
@@ -22,22 +25,23 @@ const (
 
 // issueCode stores a code as /authorize would and returns it; Grant and Expires default to a
 // fresh grant and the code lifetime.
-func (s *apiServer) issueCode(t testing.TB, ac authCode) string {
+func (s *apiServer) issueCode(t testing.TB, ac store.AuthCode) string {
 	t.Helper()
 	code := randomString(32)
+	ac.Code = code
 	if ac.Grant == "" {
 		ac.Grant = randomString(16)
 	}
 	if ac.Expires.IsZero() {
 		ac.Expires = s.Clock().Now().Add(DefaultCodeLifetime)
 	}
-	s.store.putCode(code, &ac)
+	require.NoError(t, s.store.PutCode(context.Background(), ac, s.Clock().Now()))
 	return code
 }
 
 // spaCode is a code for demo-spa and alice with PKCE, as the SPA's login produces it.
-func spaCode() authCode {
-	return authCode{ClientID: "demo-spa", RedirectURI: "http://localhost:3000", Challenge: testChallenge,
+func spaCode() store.AuthCode {
+	return store.AuthCode{ClientID: "demo-spa", RedirectURI: "http://localhost:3000", Challenge: testChallenge,
 		Scope: "openid profile email read:protected", Audience: "https://api.example.com", Nonce: "bm9uY2U=",
 		UserID: "auth0|alice", SessionID: "sid-1", AuthTime: testStart.Add(-time.Minute)}
 }
@@ -103,7 +107,7 @@ func TestAuthorizationCodeTokens(t *testing.T) {
 		assert.Equal(t, "openid profile email", at["scope"])
 	})
 	t.Run("confidential client with its secret, no PKCE", func(t *testing.T) {
-		code := s.issueCode(t, authCode{ClientID: "demo-web", RedirectURI: "http://localhost:3000/callback", Scope: "openid offline_access",
+		code := s.issueCode(t, store.AuthCode{ClientID: "demo-web", RedirectURI: "http://localhost:3000/callback", Scope: "openid offline_access",
 			Audience: "https://api.example.com", UserID: "auth0|bob"})
 		resp := tokenOK(t, s.post(t, "/oauth/token", form("grant_type", "authorization_code", "code", code,
 			"redirect_uri", "http://localhost:3000/callback"), "Authorization", basic("demo-web", "demo-web-secret")))
@@ -146,7 +150,7 @@ func TestAuthorizationCodeErrors(t *testing.T) {
 	blocked.UserID = "auth0|blocked"
 	tests := []struct {
 		name        string
-		code        authCode
+		code        store.AuthCode
 		body        func(code string) string
 		status      int
 		errCode     string

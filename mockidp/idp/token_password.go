@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"net/http"
 
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -29,7 +30,10 @@ var noSuchUserPassword = []byte("no such user, but the comparison still runs")
 // passwordGrant is the resource owner password grant and Auth0's password-realm variant, whose
 // realm names the database connection the user must belong to. Without a realm every connection
 // is searched, as if the tenant's default_directory were the user's.
-func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*TokenResponse, error) {
+//
+// The post-login Actions run once the user is known to be allowed, as for a login on the page.
+func (s *Server) passwordGrant(r *http.Request, c *tenant.Client, p params, withRealm bool) (*TokenResponse, error) {
+	ctx := r.Context()
 	username, password, realm := p["username"], p["password"], p["realm"]
 	switch {
 	case username == "":
@@ -44,8 +48,14 @@ func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*Tok
 	if withRealm && !s.hasConnection(realm) {
 		return nil, newError(http.StatusBadRequest, "invalid_request", "Unknown realm: "+realm)
 	}
+	if len(username) > store.MaxIdentifierBytes {
+		return nil, errWrongPassword.because("login name longer than store.MaxIdentifierBytes")
+	}
 	now := s.now()
-	if s.store.loginLocked(username, now) {
+	switch locked, err := s.store.LoginLocked(ctx, username, now); {
+	case err != nil:
+		return nil, s.storeFailure(err)
+	case locked:
 		return nil, errTooManyAttempts.because("login name locked after repeated failures")
 	}
 	u, found := s.tenant.UserByLogin(username)
@@ -55,7 +65,9 @@ func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*Tok
 	}
 	match := subtle.ConstantTimeCompare([]byte(password), want) == 1
 	inRealm := found && (!withRealm || u.Connection == realm)
-	s.store.loginResult(username, match && inRealm, now)
+	if err := s.loginResult(ctx, username, match && inRealm, now); err != nil {
+		return nil, s.storeFailure(err)
+	}
 	switch {
 	case !found:
 		return nil, errWrongPassword.because("no user with that login")
@@ -70,10 +82,16 @@ func (s *Server) passwordGrant(c *tenant.Client, p params, withRealm bool) (*Tok
 	if e != nil {
 		return nil, e
 	}
-	return s.mint(issue{
+	out, e := s.postLogin(login{r: r, client: c, user: u, api: api, scope: p["scope"], protocol: protocolPassword, authTime: now, body: p})
+	if e != nil {
+		return nil, e
+	}
+	is := issue{
 		Client: c, User: u, API: api, Scope: s.grantedScope(p["scope"], c, u, api),
 		GTY: gtyPassword, Grant: randomString(16),
-	})
+	}
+	s.applyActions(ctx, &is, out)
+	return s.mint(ctx, is)
 }
 
 func (s *Server) hasConnection(name string) bool {

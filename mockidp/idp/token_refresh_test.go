@@ -1,6 +1,7 @@
 package idp
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/tenantless/tenantless/fixtures"
+	"github.com/tenantless/tenantless/mockidp/store"
 )
 
 // refreshForm is a refresh by demo-web (client_secret_post), plus extra parameters.
@@ -174,7 +176,7 @@ users:
 // the answer carries none (qa-native, fixtures/qa-tenant.yaml).
 func TestRefreshNonRotating(t *testing.T) {
 	s := newAPIServerFor(t, fixtures.FS, fixtures.QATenant)
-	code := s.issueCode(t, authCode{ClientID: "qa-native", UserID: "auth0|carol", Scope: "openid offline_access read:orders",
+	code := s.issueCode(t, store.AuthCode{ClientID: "qa-native", UserID: "auth0|carol", Scope: "openid offline_access read:orders",
 		Audience: "https://orders.example.com", Challenge: testChallenge})
 	first := tokenOK(t, s.post(t, "/oauth/token", form("grant_type", "authorization_code", "client_id", "qa-native",
 		"code", code, "code_verifier", testVerifier)))
@@ -234,10 +236,9 @@ users:
 
 func TestRefreshSessionAndUser(t *testing.T) {
 	s := newAPIServer(t)
-	sess := &session{ID: "sess-1", UserID: "auth0|alice", AuthTime: testStart,
-		Expires: testStart.Add(72 * time.Hour), IdleExpires: testStart.Add(time.Hour)}
-	s.store.putSession(sess)
-	code := s.issueCode(t, authCode{ClientID: "demo-spa", UserID: "auth0|alice", SessionID: "sess-1",
+	s.putSession(t, store.Session{ID: "sess-1", UserID: "auth0|alice", AuthTime: testStart,
+		Expires: testStart.Add(72 * time.Hour), IdleExpires: testStart.Add(time.Hour)})
+	code := s.issueCode(t, store.AuthCode{ClientID: "demo-spa", UserID: "auth0|alice", SessionID: "sess-1",
 		Scope: "openid offline_access", Audience: "https://api.example.com", Challenge: testChallenge})
 	login := tokenOK(t, s.post(t, "/oauth/token", form("grant_type", "authorization_code", "client_id", "demo-spa",
 		"code", code, "code_verifier", testVerifier)))
@@ -256,22 +257,22 @@ func TestRefreshSessionAndUser(t *testing.T) {
 	assert.NotContains(t, s.claimsOf(t, resp.IDToken), "sid", "the refresh grant does not keep the session alive")
 
 	t.Run("logout that revokes tokens (S29)", func(t *testing.T) {
-		s.store.putSession(&session{ID: "sess-2", UserID: "auth0|alice", AuthTime: s.Clock().Now(),
+		s.putSession(t, store.Session{ID: "sess-2", UserID: "auth0|alice", AuthTime: s.Clock().Now(),
 			Expires: s.Clock().Now().Add(time.Hour), IdleExpires: s.Clock().Now().Add(time.Hour)})
-		code := s.issueCode(t, authCode{ClientID: "demo-spa", UserID: "auth0|alice", SessionID: "sess-2",
+		code := s.issueCode(t, store.AuthCode{ClientID: "demo-spa", UserID: "auth0|alice", SessionID: "sess-2",
 			Scope: "openid offline_access", Audience: "https://api.example.com", Challenge: testChallenge})
 		rt := tokenOK(t, s.post(t, "/oauth/token", form("grant_type", "authorization_code", "client_id", "demo-spa",
 			"code", code, "code_verifier", testVerifier))).RefreshToken
-		s.store.endSession("sess-2", true)
+		require.NoError(t, s.store.EndSession(context.Background(), "sess-2", true))
 		assertError(t, s.post(t, "/oauth/token", spa(rt)), 403, "invalid_grant", "Unknown or invalid refresh token.")
 	})
 	t.Run("blocked user", func(t *testing.T) {
-		s.store.putRefresh("blocked-rt", &refreshToken{ClientID: "demo-spa", UserID: "auth0|blocked", Scope: "openid offline_access",
+		s.putRefresh(t, store.RefreshToken{Token: "blocked-rt", ClientID: "demo-spa", UserID: "auth0|blocked", Scope: "openid offline_access",
 			Grant: "g-blocked", Expires: s.Clock().Now().Add(time.Hour), IdleExpires: s.Clock().Now().Add(time.Hour)})
 		assertError(t, s.post(t, "/oauth/token", spa("blocked-rt")), 403, "invalid_grant", "user is blocked")
 	})
 	t.Run("opaque family", func(t *testing.T) {
-		s.store.putRefresh("opaque-rt", &refreshToken{ClientID: "demo-spa", UserID: "auth0|bob", Scope: "openid offline_access",
+		s.putRefresh(t, store.RefreshToken{Token: "opaque-rt", ClientID: "demo-spa", UserID: "auth0|bob", Scope: "openid offline_access",
 			Grant: "g-opaque", Expires: s.Clock().Now().Add(time.Hour), IdleExpires: s.Clock().Now().Add(time.Hour)})
 		resp := tokenOK(t, s.post(t, "/oauth/token", spa("opaque-rt")))
 		assert.False(t, strings.Contains(resp.AccessToken, "."), "no audience: opaque access token")

@@ -1,11 +1,14 @@
 package idp
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 	"strings"
 
 	"github.com/go-jose/go-jose/v4/jwt"
+
+	"github.com/tenantless/tenantless/mockidp/store"
 )
 
 // maxAccessTokenLen bounds what /userinfo parses; the emulator's tokens are far shorter.
@@ -29,6 +32,14 @@ var (
 	errTokenUserGone   = invalidToken("The user of the access token does not exist or is blocked")
 	errTokenClientGone = invalidToken("The client of the access token does not exist")
 )
+
+// opaqueRefusals are the causes of the store's refusals of an opaque access token, all
+// answered errTokenInvalid.
+var opaqueRefusals = map[store.Reason]string{
+	store.ReasonUnknown: "opaque access token unknown",
+	store.ReasonExpired: "opaque access token expired",
+	store.ReasonRevoked: "opaque access token revoked with its grant (logout, /oauth/revoke, or a reused code or refresh token)",
+}
 
 // userinfoClaimsIn are the access-token claims /userinfo reads.
 type userinfoClaimsIn struct {
@@ -77,7 +88,10 @@ func (s *Server) userinfo(r *http.Request) (map[string]any, *oauthError) {
 		if !slices.Contains(in.Audience, s.endpoint("userinfo")) {
 			return nil, errTokenAudience
 		}
-		if s.store.accessRevoked(signatureOf(token)) {
+		switch revoked, err := s.store.AccessRevoked(r.Context(), signatureOf(token)); {
+		case err != nil:
+			return nil, s.storeFailure(err)
+		case revoked:
 			return nil, errTokenRevoked
 		}
 		userID, clientID, scope = in.Subject, in.AZP, in.Scope
@@ -85,9 +99,12 @@ func (s *Server) userinfo(r *http.Request) (map[string]any, *oauthError) {
 			clientID = in.ClientID
 		}
 	} else {
-		t, ok := s.store.opaqueToken(token, now)
-		if !ok {
-			return nil, errTokenInvalid.because("opaque access token unknown, expired or revoked")
+		t, err := s.store.OpaqueToken(r.Context(), token, now)
+		switch {
+		case errors.Is(err, store.ErrNotFound):
+			return nil, errTokenInvalid.because(refusal(err, opaqueRefusals))
+		case err != nil:
+			return nil, s.storeFailure(err)
 		}
 		userID, clientID, scope = t.UserID, t.ClientID, t.Scope
 	}

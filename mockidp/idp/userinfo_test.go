@@ -12,6 +12,7 @@ import (
 
 	"github.com/tenantless/tenantless/fixtures"
 	"github.com/tenantless/tenantless/mockidp/signing"
+	"github.com/tenantless/tenantless/mockidp/store"
 )
 
 func TestUserinfo(t *testing.T) {
@@ -54,7 +55,7 @@ func TestUserinfo(t *testing.T) {
 func TestUserinfoCustomClaims(t *testing.T) {
 	s := newAPIServerFor(t, fixtures.FS, fixtures.QATenant)
 	resp := tokenOK(t, s.post(t, "/oauth/token", form("grant_type", "authorization_code", "client_id", "qa-spa",
-		"code", s.issueCode(t, authCode{ClientID: "qa-spa", UserID: "auth0|carol", Scope: "openid profile", Challenge: testChallenge,
+		"code", s.issueCode(t, store.AuthCode{ClientID: "qa-spa", UserID: "auth0|carol", Scope: "openid profile", Challenge: testChallenge,
 			Audience: "https://orders.example.com"}), "code_verifier", testVerifier)))
 	w := s.send(t, http.MethodGet, "/userinfo", "", "", "Authorization", "Bearer "+resp.AccessToken)
 	require.Equal(t, http.StatusOK, w.Code)

@@ -182,3 +182,63 @@ func ExampleWithTLS() {
 	fmt.Println(strings.HasPrefix(at.Issuer, "https://127.0.0.1:"), at.Subject)
 	// Output: true demo-m2m@clients
 }
+
+func ExampleServer_Fault() {
+	tenant, err := idptest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer tenant.Close()
+	tenant.Fault(idp.Fault{Path: "/oauth/token", GrantType: "client_credentials", Status: 429})
+
+	cfg := clientcredentials.Config{
+		ClientID:       "demo-m2m",
+		ClientSecret:   "demo-m2m-secret",
+		TokenURL:       tenant.Issuer() + "oauth/token",
+		EndpointParams: url.Values{"audience": {"https://api.example.com"}},
+		AuthStyle:      oauth2.AuthStyleInHeader, // no second try with the secret in the body
+	}
+	_, err = cfg.Token(context.Background())
+	re, _ := errors.AsType[*oauth2.RetrieveError](err)
+	fmt.Println(re.Response.StatusCode, re.ErrorCode, re.Response.Header.Get("X-RateLimit-Remaining"))
+	_, err = cfg.Token(context.Background())
+	fmt.Println("then:", err)
+	// Output:
+	// 429 too_many_requests 0
+	// then: <nil>
+}
+
+func ExampleServer_Requests() {
+	tenant, err := idptest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer tenant.Close()
+	cfg := clientcredentials.Config{
+		ClientID:       "demo-m2m",
+		ClientSecret:   "demo-m2m-secret",
+		TokenURL:       tenant.Issuer() + "oauth/token",
+		EndpointParams: url.Values{"audience": {"https://api.example.com"}},
+		AuthStyle:      oauth2.AuthStyleInParams,
+	}
+	if _, err := cfg.Token(context.Background()); err != nil {
+		panic(err)
+	}
+	for _, r := range tenant.Requests(idp.RequestFilter{Path: "/oauth/token"}) {
+		fmt.Println(r.Method, r.Path, r.Status, r.ClientID, r.Form["audience"], r.Form["client_secret"])
+	}
+	// Output: POST /oauth/token 200 demo-m2m https://api.example.com [masked]
+}
+
+func ExampleServer_Reset() {
+	tenant, err := idptest.Start()
+	if err != nil {
+		panic(err)
+	}
+	defer tenant.Close()
+	tenant.Clock().Advance(48 * time.Hour)
+	tenant.Fault(idp.Fault{Path: "/userinfo", Status: 500, UntilRemoved: true})
+	tenant.Reset()
+	fmt.Println(tenant.Clock().Offset(), len(tenant.Faults()))
+	// Output: 0s 0
+}

@@ -1,6 +1,7 @@
 // Package idptest runs the emulator for Go tests, as net/http/httptest runs a handler: a real
-// Auth0-compatible tenant on a loopback port, with its issuer known before it starts, and
-// helpers that mint tokens its JWKS verifies.
+// Auth0-compatible tenant on a loopback port, with its issuer known before it starts, helpers
+// that mint tokens its JWKS verifies, and the controls of its control API: the clock, faults,
+// reset, reload and the journal of requests.
 //
 //	func TestAPI(t *testing.T) {
 //		tenant := idptest.New(t) // the default demo tenant; closed when the test ends
@@ -106,7 +107,8 @@ func Start(opts ...Option) (*Server, error) {
 	if c.tls {
 		scheme = "https"
 	}
-	s, err := idp.New(idp.Config{Issuer: scheme + "://" + hs.Listener.Addr().String() + "/", Tenant: t, Now: c.now, Logger: c.logger})
+	s, err := idp.New(idp.Config{Issuer: scheme + "://" + hs.Listener.Addr().String() + "/", Tenant: t, Now: c.now,
+		Logger: c.logger, Reload: c.load})
 	if err != nil {
 		hs.Close()
 		return nil, err
@@ -132,8 +134,12 @@ func (s *Server) Clock() *idp.Clock { return s.IDP.Clock() }
 // Client is an HTTP client for the server; with WithTLS it trusts the server's certificate.
 func (s *Server) Client() *http.Client { return s.http.Client() }
 
-// Close shuts the server down; New registers it with t.Cleanup.
-func (s *Server) Close() { s.http.Close() }
+// Close shuts the server down and releases its state; New registers it with t.Cleanup.
+func (s *Server) Close() {
+	s.http.Close()
+	// The memory store's Close only stops its sweeper: it cannot fail.
+	_ = s.IDP.Close()
+}
 
 // Token mints tokens as idp.Server.MintToken does, failing the test on error.
 func (s *Server) Token(t testing.TB, req idp.MintRequest) *idp.TokenResponse {

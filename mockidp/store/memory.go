@@ -93,6 +93,13 @@ type memFailures struct {
 // defaults) and starts its sweeper; Close stops it.
 func NewMemory(l Limits) *Memory { return newMemory(l, time.Now, SweepInterval) }
 
+// NewMemoryOn is NewMemory collecting on clock rather than real time. An emulator whose clock
+// can be moved passes it, so that moving it forward collects what it has expired; as the
+// callers check expiry on the same clock, no record is collected while it is still valid.
+func NewMemoryOn(l Limits, clock func() time.Time) *Memory {
+	return newMemory(l, clock, SweepInterval)
+}
+
 // newMemory is NewMemory on a given collection clock and sweep interval.
 func newMemory(l Limits, clock func() time.Time, every time.Duration) *Memory {
 	m := &Memory{
@@ -141,6 +148,9 @@ func (m *Memory) Close() error {
 	<-m.done
 	return nil
 }
+
+// Sweep collects now what the sweeper would collect at its next tick.
+func (m *Memory) Sweep() { m.sweep(m.now()) }
 
 // now is the current collection time.
 func (m *Memory) now() gcTime { return gcTime(m.clock().UnixNano()) }
@@ -225,8 +235,11 @@ func (m *Memory) PeekLogin(_ context.Context, id string, now time.Time) (Pending
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.logins.get(id)
-	if !ok || !now.Before(e.val.Expires) {
-		return PendingLogin{}, notFound("pending login")
+	switch {
+	case !ok:
+		return PendingLogin{}, notFound("pending login", ReasonUnknown)
+	case !now.Before(e.val.Expires):
+		return PendingLogin{}, notFound("pending login", ReasonExpired)
 	}
 	return e.val, nil
 }
@@ -236,17 +249,26 @@ func (m *Memory) TakeLogin(_ context.Context, id string, now time.Time) (Pending
 	defer m.mu.Unlock()
 	e, ok := m.logins.get(id)
 	if !ok {
-		return PendingLogin{}, notFound("pending login")
+		return PendingLogin{}, notFound("pending login", ReasonUnknown)
 	}
 	m.logins.del(id)
 	if !now.Before(e.val.Expires) {
-		return PendingLogin{}, notFound("pending login")
+		return PendingLogin{}, notFound("pending login", ReasonExpired)
 	}
 	return e.val, nil
 }
 
 func (m *Memory) PutCode(_ context.Context, c AuthCode, now time.Time) error {
 	if err := checkCode(c); err != nil {
+		return err
+	}
+	// The store keeps its own copy of the Actions' result, as the Redis store does, so that
+	// neither the caller's maps nor the ones handed back are shared with the store.
+	actions, err := encodeActions(c.Actions)
+	if err != nil {
+		return err
+	}
+	if c.Actions, err = decodeActions(actions); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -278,7 +300,7 @@ func (m *Memory) TakeCode(_ context.Context, code string, now time.Time) (AuthCo
 		m.spent.set(code, c.Grant)
 		g.codes = append(g.codes, code)
 		if !now.Before(c.Expires) {
-			return AuthCode{}, notFound("code")
+			return AuthCode{}, notFound("code", ReasonExpired)
 		}
 		return c, nil
 	}
@@ -286,7 +308,7 @@ func (m *Memory) TakeCode(_ context.Context, code string, now time.Time) (AuthCo
 		m.revoke(grant)
 		return AuthCode{}, errReused("code")
 	}
-	return AuthCode{}, notFound("code")
+	return AuthCode{}, notFound("code", ReasonUnknown)
 }
 
 func (m *Memory) PutSession(_ context.Context, s Session, now time.Time) error {
@@ -304,11 +326,11 @@ func (m *Memory) TouchSession(_ context.Context, id string, idle time.Duration, 
 	defer m.mu.Unlock()
 	e, ok := m.sessions.get(id)
 	if !ok {
-		return Session{}, notFound("session")
+		return Session{}, notFound("session", ReasonUnknown)
 	}
-	if !sessionLive(e.val, now) {
+	if why := pastDeadline(e.val.Expires, e.val.IdleExpires, now); why != "" {
 		m.sessions.del(id)
-		return Session{}, notFound("session")
+		return Session{}, notFound("session", why)
 	}
 	e.val.IdleExpires = now.Add(idle)
 	e.gc = m.gcAt(earliest(e.val.Expires, e.val.IdleExpires), now)
@@ -319,8 +341,11 @@ func (m *Memory) CheckSession(_ context.Context, id string, now time.Time) (Sess
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.sessions.get(id)
-	if !ok || !sessionLive(e.val, now) {
-		return Session{}, notFound("session")
+	if !ok {
+		return Session{}, notFound("session", ReasonUnknown)
+	}
+	if why := pastDeadline(e.val.Expires, e.val.IdleExpires, now); why != "" {
+		return Session{}, notFound("session", why)
 	}
 	return e.val, nil
 }
@@ -375,21 +400,27 @@ func (m *Memory) SpendRefreshToken(_ context.Context, token, clientID string, po
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.refresh.get(token)
-	if !ok || e.rt.ClientID != clientID {
-		return RefreshToken{}, notFound("refresh token")
+	switch {
+	case !ok:
+		return RefreshToken{}, notFound("refresh token", ReasonUnknown)
+	case e.rt.ClientID != clientID:
+		return RefreshToken{}, notFound("refresh token", ReasonOtherClient)
 	}
 	g, ok := m.grants.get(e.rt.Grant)
-	if !ok || g.revoked {
-		return RefreshToken{}, notFound("refresh token")
+	switch {
+	case !ok:
+		return RefreshToken{}, notFound("refresh token", ReasonExpired)
+	case g.revoked:
+		return RefreshToken{}, notFound("refresh token", ReasonRevoked)
 	}
 	rt := &e.rt
 	if rt.Used && !now.Before(rt.RotatedAt.Add(policy.Leeway)) {
 		g.revoked = true
 		return RefreshToken{}, errReused("refresh token")
 	}
-	if !now.Before(rt.Expires) || !now.Before(rt.IdleExpires) {
+	if why := pastDeadline(rt.Expires, rt.IdleExpires, now); why != "" {
 		m.refresh.del(token)
-		return RefreshToken{}, notFound("refresh token")
+		return RefreshToken{}, notFound("refresh token", why)
 	}
 	switch {
 	case !policy.Rotating:
@@ -406,8 +437,11 @@ func (m *Memory) RefreshTokenScope(_ context.Context, token, clientID string) (s
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.refresh.get(token)
-	if !ok || e.rt.ClientID != clientID {
-		return "", notFound("refresh token")
+	switch {
+	case !ok:
+		return "", notFound("refresh token", ReasonUnknown)
+	case e.rt.ClientID != clientID:
+		return "", notFound("refresh token", ReasonOtherClient)
 	}
 	return e.rt.Scope, nil
 }
@@ -441,11 +475,17 @@ func (m *Memory) OpaqueToken(_ context.Context, token string, now time.Time) (Op
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	e, ok := m.opaque.get(token)
-	if !ok || !now.Before(e.val.Expires) {
-		return OpaqueToken{}, notFound("opaque token")
+	switch {
+	case !ok:
+		return OpaqueToken{}, notFound("opaque token", ReasonUnknown)
+	case !now.Before(e.val.Expires):
+		return OpaqueToken{}, notFound("opaque token", ReasonExpired)
 	}
-	if g, ok := m.grants.get(e.val.Grant); !ok || g.revoked {
-		return OpaqueToken{}, notFound("opaque token")
+	switch g, ok := m.grants.get(e.val.Grant); {
+	case !ok:
+		return OpaqueToken{}, notFound("opaque token", ReasonExpired)
+	case g.revoked:
+		return OpaqueToken{}, notFound("opaque token", ReasonRevoked)
 	}
 	return e.val, nil
 }

@@ -526,3 +526,24 @@ func TestMemoryClose(t *testing.T) {
 		t.Fatal("the sweeper still runs")
 	}
 }
+
+// A store collecting on the caller's clock collects what moving that clock has expired, and
+// nothing before it has expired on that clock.
+func TestMemoryOnCallersClock(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	m := NewMemoryOn(Limits{}, clock.Now)
+	t.Cleanup(func() { m.Close() })
+	require.NoError(t, m.PutLogin(ctx, PendingLogin{ID: "l", Expires: t0.Add(time.Hour)}, t0))
+
+	clock.mu.Lock()
+	clock.now = t0.Add(time.Hour)
+	clock.mu.Unlock()
+	m.Sweep()
+	assert.Equal(t, 1, m.logins.len(), "kept for ExpiryMargin after its expiry")
+
+	clock.mu.Lock()
+	clock.now = t0.Add(time.Hour + ExpiryMargin)
+	clock.mu.Unlock()
+	m.Sweep()
+	assert.Zero(t, m.logins.len(), "collected once the moved clock passes expiry and margin")
+}

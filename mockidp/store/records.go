@@ -1,13 +1,12 @@
 package store
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 )
 
 func invalid(why string) error { return fmt.Errorf("%w: %s", ErrInvalid, why) }
-
-func notFound(what string) error { return fmt.Errorf("%s: %w", what, ErrNotFound) }
 
 func errReused(what string) error { return fmt.Errorf("%s: %w", what, ErrReused) }
 
@@ -46,6 +45,31 @@ func checkRefresh(rt RefreshToken) error {
 	return checkID("grant", rt.Grant)
 }
 
+// encodeActions is a as JSON, "" for none. A claim JSON cannot carry is ErrInvalid.
+func encodeActions(a *ActionResult) (string, error) {
+	if a == nil {
+		return "", nil
+	}
+	b, err := json.Marshal(a)
+	if err != nil {
+		return "", invalid("the Actions' result is not JSON: " + err.Error())
+	}
+	return string(b), nil
+}
+
+// decodeActions reads what encodeActions wrote. Claims come back as JSON values, which is what
+// ActionResult holds.
+func decodeActions(s string) (*ActionResult, error) {
+	if s == "" {
+		return nil, nil
+	}
+	var a ActionResult
+	if err := json.Unmarshal([]byte(s), &a); err != nil {
+		return nil, fmt.Errorf("store: a code's Actions result does not decode: %w", err)
+	}
+	return &a, nil
+}
+
 func earliest(a, b time.Time) time.Time {
 	if a.Before(b) {
 		return a
@@ -53,8 +77,17 @@ func earliest(a, b time.Time) time.Time {
 	return b
 }
 
-func sessionLive(s Session, now time.Time) bool {
-	return now.Before(s.Expires) && now.Before(s.IdleExpires)
+// pastDeadline is why a record with an absolute and an idle deadline (a session, a refresh
+// token) is over at now, "" while it is live. The absolute deadline is named first, as no
+// activity could have moved it.
+func pastDeadline(expires, idle, now time.Time) Reason {
+	switch {
+	case !now.Before(expires):
+		return ReasonExpired
+	case !now.Before(idle):
+		return ReasonIdle
+	}
+	return ""
 }
 
 // refreshKeep is how long a refresh token's record is kept. A live token is kept until it

@@ -174,6 +174,16 @@ func (r *Redis) runRecord(ctx context.Context, s *redis.Script, keys []string, a
 	return status, pairs(reply[1:]), nil
 }
 
+// refused is the error for a script's status that is neither "ok" nor "reused": the name of
+// the Reason the record was refused for.
+func refused(record, status string) error {
+	switch why := Reason(status); why {
+	case ReasonUnknown, ReasonExpired, ReasonIdle, ReasonRevoked, ReasonOtherClient:
+		return notFound(record, why)
+	}
+	return fmt.Errorf("store: redis: %s: unexpected script status %q", record, status)
+}
+
 // pairs turns a flat HGETALL reply into a hash.
 func pairs(flat []any) hash {
 	h := make(hash, len(flat)/2)
@@ -222,9 +232,12 @@ func (r *Redis) PeekLogin(ctx context.Context, id string, now time.Time) (Pendin
 	if err != nil {
 		return PendingLogin{}, err
 	}
+	if h == nil {
+		return PendingLogin{}, notFound("pending login", ReasonUnknown)
+	}
 	l := h.login(id)
-	if h == nil || !now.Before(l.Expires) {
-		return PendingLogin{}, notFound("pending login")
+	if !now.Before(l.Expires) {
+		return PendingLogin{}, notFound("pending login", ReasonExpired)
 	}
 	return l, nil
 }
@@ -236,11 +249,11 @@ func (r *Redis) TakeLogin(ctx context.Context, id string, now time.Time) (Pendin
 	}
 	flat, _ := v.([]any)
 	if len(flat) == 0 {
-		return PendingLogin{}, notFound("pending login")
+		return PendingLogin{}, notFound("pending login", ReasonUnknown)
 	}
 	l := pairs(flat).login(id)
 	if !now.Before(l.Expires) {
-		return PendingLogin{}, notFound("pending login")
+		return PendingLogin{}, notFound("pending login", ReasonExpired)
 	}
 	return l, nil
 }
@@ -249,7 +262,11 @@ func (r *Redis) PutCode(ctx context.Context, c AuthCode, now time.Time) error {
 	if err := checkCode(c); err != nil {
 		return err
 	}
-	args := append([]any{ttlMS(c.Expires, now)}, codeFields(c)...)
+	actions, err := encodeActions(c.Actions)
+	if err != nil {
+		return err
+	}
+	args := append([]any{ttlMS(c.Expires, now)}, codeFields(c, actions)...)
 	v, err := r.run(ctx, luaPutNew, []string{r.key("code", c.Code)}, args...)
 	if err != nil {
 		return err
@@ -269,11 +286,14 @@ func (r *Redis) TakeCode(ctx context.Context, code string, now time.Time) (AuthC
 	case status == "reused":
 		return AuthCode{}, errReused("code")
 	case status != "ok":
-		return AuthCode{}, notFound("code")
+		return AuthCode{}, refused("code", status)
 	}
 	c := h.code(code)
 	if !now.Before(c.Expires) {
-		return AuthCode{}, notFound("code")
+		return AuthCode{}, notFound("code", ReasonExpired)
+	}
+	if c.Actions, err = decodeActions(h["actions"]); err != nil {
+		return AuthCode{}, err
 	}
 	return c, nil
 }
@@ -287,7 +307,7 @@ func (r *Redis) PutSession(ctx context.Context, s Session, now time.Time) error 
 
 func (r *Redis) TouchSession(ctx context.Context, id string, idle time.Duration, now time.Time) (Session, error) {
 	if len(id) > MaxIDBytes {
-		return Session{}, notFound("session")
+		return Session{}, notFound("session", ReasonUnknown)
 	}
 	nowMS, marginMS, capMS := msArgs(now)
 	status, h, err := r.runRecord(ctx, luaTouchSession, []string{r.sessionKey(id)}, nowMS, marginMS, capMS, idle.Milliseconds())
@@ -295,22 +315,25 @@ func (r *Redis) TouchSession(ctx context.Context, id string, idle time.Duration,
 		return Session{}, err
 	}
 	if status != "ok" {
-		return Session{}, notFound("session")
+		return Session{}, refused("session", status)
 	}
 	return h.session(id), nil
 }
 
 func (r *Redis) CheckSession(ctx context.Context, id string, now time.Time) (Session, error) {
 	if len(id) > MaxIDBytes {
-		return Session{}, notFound("session")
+		return Session{}, notFound("session", ReasonUnknown)
 	}
 	h, err := r.getAll(ctx, r.sessionKey(id))
 	if err != nil {
 		return Session{}, err
 	}
+	if h == nil {
+		return Session{}, notFound("session", ReasonUnknown)
+	}
 	s := h.session(id)
-	if h == nil || !sessionLive(s, now) {
-		return Session{}, notFound("session")
+	if why := pastDeadline(s.Expires, s.IdleExpires, now); why != "" {
+		return Session{}, notFound("session", why)
 	}
 	return s, nil
 }
@@ -353,7 +376,7 @@ func (r *Redis) SpendRefreshToken(ctx context.Context, token, clientID string, p
 	case status == "reused":
 		return RefreshToken{}, errReused("refresh token")
 	case status != "ok":
-		return RefreshToken{}, notFound("refresh token")
+		return RefreshToken{}, refused("refresh token", status)
 	}
 	return h.refresh(token), nil
 }
@@ -363,8 +386,11 @@ func (r *Redis) RefreshTokenScope(ctx context.Context, token, clientID string) (
 	if err != nil {
 		return "", r.fail(err)
 	}
-	if c, _ := v[0].(string); v[0] == nil || c != clientID {
-		return "", notFound("refresh token")
+	if v[0] == nil {
+		return "", notFound("refresh token", ReasonUnknown)
+	}
+	if c, _ := v[0].(string); c != clientID {
+		return "", notFound("refresh token", ReasonOtherClient)
 	}
 	scope, _ := v[1].(string)
 	return scope, nil
@@ -389,12 +415,18 @@ func (r *Redis) PutOpaqueToken(ctx context.Context, t OpaqueToken, now time.Time
 
 func (r *Redis) OpaqueToken(ctx context.Context, token string, now time.Time) (OpaqueToken, error) {
 	status, h, err := r.runRecord(ctx, luaOpaqueToken, []string{r.key("opaque", token)}, r.prefix)
-	if err != nil {
+	switch {
+	case err != nil:
 		return OpaqueToken{}, err
+	case status == string(ReasonUnknown):
+		return OpaqueToken{}, notFound("opaque token", ReasonUnknown)
 	}
 	t := h.opaque(token)
-	if status != "ok" || !now.Before(t.Expires) {
-		return OpaqueToken{}, notFound("opaque token")
+	switch {
+	case !now.Before(t.Expires):
+		return OpaqueToken{}, notFound("opaque token", ReasonExpired)
+	case status != "ok":
+		return OpaqueToken{}, refused("opaque token", status)
 	}
 	return t, nil
 }

@@ -54,7 +54,7 @@ func loginFields(l PendingLogin) []any {
 		"challenge", l.Challenge, "maxage", strconv.FormatInt(int64(l.MaxAge), 10),
 		"hasmaxage", boolField(l.HasMaxAge), "none", boolField(l.PromptNone),
 		"login", boolField(l.PromptLogin), "hint", l.LoginHint, "csrf", l.CSRF,
-		"binding", l.Binding, "exp", timeField(l.Expires),
+		"binding", l.Binding, "exp", timeField(l.Expires), "query", l.Query,
 	}
 }
 
@@ -64,16 +64,17 @@ func (h hash) login(id string) PendingLogin {
 		State: h["state"], Nonce: h["nonce"], Scope: h["scope"], Audience: h["aud"],
 		Challenge: h["challenge"], MaxAge: h.duration("maxage"), HasMaxAge: h.bool("hasmaxage"),
 		PromptNone: h.bool("none"), PromptLogin: h.bool("login"), LoginHint: h["hint"],
-		CSRF: h["csrf"], Binding: h["binding"], Expires: h.time("exp"),
+		CSRF: h["csrf"], Binding: h["binding"], Expires: h.time("exp"), Query: h["query"],
 	}
 }
 
-func codeFields(c AuthCode) []any {
+// codeFields are c's fields, with its Actions' result as encodeActions gives it.
+func codeFields(c AuthCode, actions string) []any {
 	return []any{
 		"client", c.ClientID, "redirect", c.RedirectURI, "challenge", c.Challenge,
 		"scope", c.Scope, "aud", c.Audience, "nonce", c.Nonce, "user", c.UserID,
 		"sid", c.SessionID, "authtime", timeField(c.AuthTime), "maxage", boolField(c.MaxAge),
-		"exp", timeField(c.Expires), "grant", c.Grant,
+		"exp", timeField(c.Expires), "grant", c.Grant, "actions", actions,
 	}
 }
 

@@ -41,7 +41,8 @@ const (
 
 // Errors the store returns, wrapped with what failed. Callers test them with errors.Is.
 var (
-	// ErrNotFound: the record is unknown, expired, revoked, or another client's.
+	// ErrNotFound: the record is unknown, expired, idle, revoked, or another client's. The
+	// error is a *RefusedError naming which.
 	ErrNotFound = errors.New("store: not found")
 	// ErrReused: a spent code or a rotated refresh token came back; what it minted is now
 	// revoked (RFC 6749 §4.1.2, RFC 9700 §4.14.2).
@@ -76,6 +77,42 @@ func (e *FullError) Error() string {
 // Is makes errors.Is(err, ErrFull) true.
 func (e *FullError) Is(target error) bool { return target == ErrFull }
 
+// Reason is why a record was refused as ErrNotFound. It is for the caller's log: callers
+// answer every reason alike, so that no reply tells them apart.
+type Reason string
+
+const (
+	// ReasonUnknown: the store holds no such record: it was never stored, was spent (a
+	// pending login), or was collected some time after it expired.
+	ReasonUnknown Reason = "unknown"
+	// ReasonExpired: past its (absolute) deadline, or its grant is gone, which the grant
+	// only is once every record that names it has expired.
+	ReasonExpired Reason = "expired"
+	// ReasonIdle: past its idle deadline (a session's or a refresh token's).
+	ReasonIdle Reason = "idle"
+	// ReasonRevoked: its grant is revoked (a logout, a revocation, or a reused code or
+	// refresh token of the grant).
+	ReasonRevoked Reason = "revoked"
+	// ReasonOtherClient: a refresh token presented by a client it was not issued to.
+	ReasonOtherClient Reason = "another client's"
+)
+
+// RefusedError is ErrNotFound with the reason.
+type RefusedError struct {
+	// Record is the kind of record refused: "code", "refresh token", and so on.
+	Record string
+	Reason Reason
+}
+
+func (e *RefusedError) Error() string {
+	return fmt.Sprintf("%s: %v (%s)", e.Record, ErrNotFound, e.Reason)
+}
+
+// Is makes errors.Is(err, ErrNotFound) true.
+func (e *RefusedError) Is(target error) bool { return target == ErrNotFound }
+
+func notFound(record string, why Reason) error { return &RefusedError{Record: record, Reason: why} }
+
 // PendingLogin is an /authorize request waiting for its user to log in, as Auth0's Universal
 // Login keeps its transaction.
 type PendingLogin struct {
@@ -98,6 +135,9 @@ type PendingLogin struct {
 	CSRF    string
 	Binding string
 	Expires time.Time
+	// Query is the /authorize query as the application sent it, for the post-login Actions'
+	// event.request.query once the login completes.
+	Query string
 }
 
 // AuthCode is an issued authorization code and everything it is bound to.
@@ -119,6 +159,19 @@ type AuthCode struct {
 	Expires time.Time
 	// Grant groups what this code mints, so that a reuse revokes all of it.
 	Grant string
+	// Actions is what the login's post-login Actions asked for, nil when none ran. They run
+	// at the login, not at the exchange, so the tokens this code mints carry it.
+	Actions *ActionResult
+}
+
+// ActionResult is what a login's post-login Actions asked for, to apply to the tokens of the
+// login. Claims are JSON values (map[string]any, []any, string, float64, bool, nil), which is
+// what the backends give back.
+type ActionResult struct {
+	IDTokenClaims     map[string]any `json:"id,omitempty"`
+	AccessTokenClaims map[string]any `json:"access,omitempty"`
+	ScopesAdded       []string       `json:"added,omitempty"`
+	ScopesRemoved     []string       `json:"removed,omitempty"`
 }
 
 // Session is an SSO session; its id is the ID token's `sid`.
@@ -179,26 +232,31 @@ type Lock struct {
 type Store interface {
 	// PutLogin parks an authorization request until its login completes or expires.
 	PutLogin(ctx context.Context, l PendingLogin, now time.Time) error
-	// PeekLogin returns a live pending login without spending it; ErrNotFound otherwise.
+	// PeekLogin returns a live pending login without spending it; ErrNotFound otherwise
+	// (ReasonUnknown, ReasonExpired).
 	PeekLogin(ctx context.Context, id string, now time.Time) (PendingLogin, error)
 	// TakeLogin spends a pending login: one login completes it exactly once, however many
-	// times its form is posted. An expired one is removed and reported as ErrNotFound.
+	// times its form is posted. An expired one is removed and reported as ErrNotFound
+	// (ReasonExpired); a spent one is ReasonUnknown.
 	TakeLogin(ctx context.Context, id string, now time.Time) (PendingLogin, error)
 
 	// PutCode stores a new code; a code that exists, live or spent, is ErrInvalid.
 	PutCode(ctx context.Context, c AuthCode, now time.Time) error
 	// TakeCode consumes a code and leaves a marker of it on its grant. The first take returns
-	// the code, or ErrNotFound when it has expired; a later take is ErrReused and revokes the
-	// grant, and with it everything the code minted.
+	// the code, or ErrNotFound (ReasonExpired) when it has expired; a later take is ErrReused
+	// and revokes the grant, and with it everything the code minted. A code never stored is
+	// ReasonUnknown.
 	TakeCode(ctx context.Context, code string, now time.Time) (AuthCode, error)
 
 	// PutSession stores a session, replacing one with the same id.
 	PutSession(ctx context.Context, s Session, now time.Time) error
 	// TouchSession returns a live session and moves its idle deadline to now+idle: a visit.
-	// A session past a deadline is removed and reported as ErrNotFound.
+	// A session past a deadline is removed and reported as ErrNotFound (ReasonExpired,
+	// ReasonIdle).
 	TouchSession(ctx context.Context, id string, idle time.Duration, now time.Time) (Session, error)
 	// CheckSession returns a live session without counting as activity (a refresh token
-	// grant is not a visit to the tenant); ErrNotFound otherwise.
+	// grant is not a visit to the tenant); ErrNotFound (ReasonUnknown, ReasonExpired,
+	// ReasonIdle) otherwise.
 	CheckSession(ctx context.Context, id string, now time.Time) (Session, error)
 	// EndSession removes a session; with revokeGrants it also revokes the grants of every
 	// refresh token issued in it, whether the session record is still there or not.
@@ -210,12 +268,15 @@ type Store interface {
 	// rotating token is marked used, so that presenting it again revokes its whole family
 	// (ErrReused), unless it comes back within the policy's leeway of its rotation (the reuse
 	// interval, for retries after a lost response). A non-rotating token stays the client's,
-	// and each use moves its idle deadline. Unknown, expired, revoked and other clients'
-	// tokens are ErrNotFound. The token is returned as it is after the spend.
+	// and each use moves its idle deadline. A token that is unknown, another client's, or of a
+	// revoked grant is ErrNotFound with that reason, checked in that order and before reuse:
+	// another client learns nothing of a token but that it is not its own, and a revoked
+	// family reports no further reuse. A token past its absolute or its idle deadline is then
+	// ErrNotFound (ReasonExpired, ReasonIdle). The token is returned as it is after the spend.
 	SpendRefreshToken(ctx context.Context, token, clientID string, policy tenant.RefreshTokenPolicy, now time.Time) (RefreshToken, error)
 	// RefreshTokenScope returns the scope a client's refresh token was issued with, without
-	// spending it, so that a down-scoping request can be checked first. The scope of a token
-	// never changes.
+	// spending it, so that a down-scoping request can be checked first; ErrNotFound
+	// (ReasonUnknown, ReasonOtherClient) otherwise. The scope of a token never changes.
 	RefreshTokenScope(ctx context.Context, token, clientID string) (string, error)
 	// RevokeRefreshToken revokes the grant of a refresh token if clientID owns it. Unknown
 	// tokens are no error: Auth0's /oauth/revoke answers 200 for them (RFC 7009 §2.2).
@@ -224,7 +285,7 @@ type Store interface {
 	// PutOpaqueToken stores an opaque access token.
 	PutOpaqueToken(ctx context.Context, t OpaqueToken, now time.Time) error
 	// OpaqueToken returns a live opaque token whose grant is not revoked; ErrNotFound
-	// otherwise.
+	// (ReasonUnknown, ReasonExpired, ReasonRevoked, checked in that order) otherwise.
 	OpaqueToken(ctx context.Context, token string, now time.Time) (OpaqueToken, error)
 
 	// PutAccessGrant remembers which grant a JWT access token belongs to (keyed by its

@@ -34,11 +34,11 @@ var (
 		[]string{"name", "client_id", "client_secret", "app_type", "token_endpoint_auth_method", "grant_types",
 			"callbacks", "allowed_logout_urls", "web_origins", "allowed_origins", "jwt_configuration", "refresh_token",
 			"description", "logo_uri", "is_first_party", "oidc_conformant", "cross_origin_auth", "sso",
-			"custom_login_page_on"},
+			"custom_login_page_on", "client_metadata"},
 		nil,
 		"client_aliases", "allowed_clients", "oidc_logout", "oidc_backchannel_logout", "signing_keys", "encryption_key",
 		"sso_disabled", "cross_origin_loc", "cross_origin_authentication", "custom_login_page",
-		"custom_login_page_preview", "form_template", "addons", "client_metadata", "mobile", "initiate_login_uri",
+		"custom_login_page_preview", "form_template", "addons", "mobile", "initiate_login_uri",
 		"native_social_login", "organization_usage", "organization_require_behavior", "organization_discovery_methods",
 		"client_authentication_methods", "require_pushed_authorization_requests", "require_proof_of_possession",
 		"signed_request_object", "compliance_level", "default_organization", "is_token_endpoint_ip_header_trusted",
@@ -84,6 +84,8 @@ func (l *loader) client(f field) {
 			l.jwtConfiguration(g, c)
 		case "refresh_token":
 			l.refreshToken(g, &c.RefreshToken)
+		case "client_metadata":
+			c.Metadata = l.clientMetadata(g)
 		case "description", "logo_uri":
 			var s string
 			l.str(g, &s)
@@ -94,6 +96,24 @@ func (l *loader) client(f field) {
 	})
 	l.place(l.t.PrepareClient(c))
 	l.t.AddClient(c)
+}
+
+// clientMetadata decodes client_metadata: string values only, as the Management API requires
+// (https://auth0.com/docs/get-started/applications/configure-application-metadata).
+func (l *loader) clientMetadata(f field) map[string]string {
+	obj, _ := l.object(f)
+	if obj == nil {
+		return nil
+	}
+	m := make(map[string]string, len(obj))
+	for i := 0; i+1 < len(f.node.Content); i += 2 {
+		k, v := f.node.Content[i], deref(f.node.Content[i+1])
+		var s string
+		if l.str(field{key: k.Value, path: join(f.path, k.Value), node: v}, &s) {
+			m[k.Value] = s
+		}
+	}
+	return m
 }
 
 func (l *loader) jwtConfiguration(f field, c *Client) {

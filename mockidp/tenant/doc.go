@@ -5,14 +5,16 @@
 // A tenant file is an Auth0 Deploy CLI tenant.yaml, with each item spelled as in the Management
 // API, plus two additions: a `users:` list (Management API user fields with a password, role
 // names, permissions and custom claims) and a `tenantless:` section for what only the emulator
-// needs (signing_keys, login_user_picker, logout_revokes_refresh_tokens). Sections Auth0 has and
-// the emulator does not model (pages, actions, ...) load with a warning, so an exported tenant
-// does. Load refuses anything it cannot honour: every problem comes back in Errors with the file,
+// needs (signing_keys, login_user_picker, logout_revokes_refresh_tokens). The Deploy CLI's
+// `actions:` and `triggers:` sections load as it exports them, each Action's code read from the
+// file its `code` names relative to the tenant file; the tenant checks them but does not run
+// them. Sections Auth0 has and the emulator does not model (pages, hooks, ...) load with a
+// warning, so an exported tenant does. Load refuses anything it cannot honour: every problem comes back in Errors with the file,
 // line, column and field, and a message that says what is allowed.
 //
 // The rules of one item (Auth0's defaults, the values each field allows, unique names and ids,
 // references to other items) are the Prepare methods: PrepareAPI, PrepareClient, PrepareRole,
-// PrepareGrant and PrepareUser. Each completes an item against the tenant as it stands and
+// PrepareGrant, PrepareUser and PrepareAction. Each completes an item against the tenant as it stands and
 // returns its problems as FieldErrors, named by field; the Add methods then index it. Load
 // decodes each item of the file into the model and calls them, placing every problem at its
 // line; a Management API calls them on an item decoded from a request. CheckClaim is the rule

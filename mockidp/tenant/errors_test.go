@@ -91,7 +91,7 @@ var errorCases = []struct {
 		name: "unknown section",
 		yaml: lines("widgets: []"),
 		want: []wantError{{1, 1, "widgets", []string{`unknown section "widgets"`,
-			"allowed: tenant, clients, resourceServers, roles, clientGrants, connections, databases, users, tenantless",
+			"allowed: tenant, clients, resourceServers, roles, clientGrants, connections, databases, users, actions, triggers, tenantless",
 			"other Auth0 sections are accepted and ignored"}}},
 	},
 	{

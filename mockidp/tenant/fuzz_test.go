@@ -2,6 +2,7 @@ package tenant_test
 
 import (
 	"errors"
+	"io/fs"
 	"net/url"
 	"slices"
 	"testing"
@@ -23,6 +24,13 @@ func FuzzLoad(f *testing.F) {
 	keys := fstest.MapFS{
 		"tenant-key.pem":    {Data: readFixture(f, "tenant-key.pem")},
 		"qa-tenant-key.pem": {Data: readFixture(f, "qa-tenant-key.pem")},
+	}
+	codes, err := fs.Glob(fixtures.FS, "actions/*/code.js")
+	if err != nil || len(codes) == 0 {
+		f.Fatalf("the QA tenant's Actions: %v", err)
+	}
+	for _, name := range codes {
+		keys[name] = &fstest.MapFile{Data: readFixture(f, name)}
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		fsys := fstest.MapFS{"tenant.yaml": {Data: data}}
@@ -70,6 +78,16 @@ func checkUsable(t *testing.T, tn *tenant.Tenant) {
 		}
 		if a.TokenLifetime <= 0 || a.TokenLifetimeForWeb <= 0 || a.TokenLifetimeForWeb > a.TokenLifetime {
 			t.Fatalf("API %q lifetimes %v, %v", a.Identifier, a.TokenLifetime, a.TokenLifetimeForWeb)
+		}
+	}
+	for trigger, bindings := range tn.Bindings {
+		if _, ok := tenant.TriggerVersion(trigger); !ok || len(bindings) > tenant.MaxBoundActions {
+			t.Fatalf("trigger %q with %d bindings", trigger, len(bindings))
+		}
+		for _, b := range bindings {
+			if got, ok := tn.Action(b.Action.Name); !ok || got != b.Action || b.Action.File == "" {
+				t.Fatalf("trigger %q binds an Action the tenant does not hold: %+v", trigger, b.Action)
+			}
 		}
 	}
 	for _, c := range tn.Clients() {

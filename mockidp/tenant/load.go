@@ -20,14 +20,14 @@ const maxErrors = 100
 
 var sectionSchema = func() *schema {
 	s := newSchema("tenant file",
-		[]string{"tenant", "clients", "resourceServers", "roles", "clientGrants", "connections", "databases", "users", "tenantless"},
+		[]string{"tenant", "clients", "resourceServers", "roles", "clientGrants", "connections", "databases", "users", "actions", "triggers", "tenantless"},
 		nil,
 		// Auth0 Deploy CLI sections the emulator does not model.
-		"actions", "actionModules", "attackProtection", "branding", "connectionProfiles", "customDomains",
+		"actionModules", "attackProtection", "branding", "connectionProfiles", "customDomains",
 		"emailProvider", "emailTemplates", "eventStreams", "flows", "flowVaultConnections", "forms", "hooks",
 		"logStreams", "migrations", "networkACLs", "organizations", "pages", "phoneProviders", "phoneTemplates",
 		"prompts", "riskAssessment", "rules", "rulesConfigs", "selfServiceProfiles", "supplementalSignals",
-		"themes", "tokenExchangeProfiles", "triggers", "userAttributeProfiles",
+		"themes", "tokenExchangeProfiles", "userAttributeProfiles",
 		"guardianFactors", "guardianFactorProviders", "guardianFactorTemplates", "guardianPhoneFactorMessageTypes",
 		"guardianPhoneFactorSelectedProvider", "guardianPolicies")
 	s.noun = "section"
@@ -212,6 +212,8 @@ func (l *loader) load(data []byte) *Tenant {
 	l.items(section("roles"), "roles", l.role)
 	l.items(section("clientGrants"), "client grants", l.grant)
 	l.items(section("users"), "users", l.user)
+	l.items(section("actions"), "actions", l.action)
+	l.triggers(section("triggers"))
 	if defaultAudience.value != "" {
 		if _, ok := l.t.API(defaultAudience.value); !ok {
 			l.errorf(defaultAudience.node, defaultAudience.path, "no API has the identifier %q; APIs: %s", defaultAudience.value, l.t.apiList())

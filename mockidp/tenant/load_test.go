@@ -223,7 +223,7 @@ func TestLoadQATenant(t *testing.T) {
 			LogoutRevokesRefreshTokens: false,
 			AllowedLogoutURLs:          []string{"http://localhost:3000"},
 		}, tn.Settings)
-		assert.Equal(t, []string{"qa-tenant.yaml: sections not modelled, ignored: actions, pages"}, tn.Warnings)
+		assert.Equal(t, []string{"qa-tenant.yaml: sections not modelled, ignored: pages"}, tn.Warnings)
 	})
 
 	t.Run("APIs", func(t *testing.T) {
@@ -315,6 +315,11 @@ func TestLoadQATenant(t *testing.T) {
 			{
 				id: "auth0|erin", roles: []string{},
 				connection: "QA-Contractors", name: "erin@contractor.example",
+			},
+			{
+				id: "auth0|frank", roles: []string{"Order Viewer"}, orders: []string{"read:orders"},
+				connection: tenant.DefaultConnection, name: "frank@example.com",
+				app: map[string]any{"suspended": true},
 			},
 		}
 		require.Len(t, tn.Users(), len(tests))

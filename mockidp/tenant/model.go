@@ -74,10 +74,16 @@ const Forever = 100 * 365 * 24 * time.Hour
 type Tenant struct {
 	Name     string // tenant.friendly_name, else the file's base name
 	Settings Settings
+	// Actions and Bindings are the tenant file's: only the loader adds to them, and the
+	// Management API does not change them, so they are read without the lock.
+	Actions []*Action
+	// Bindings are the Actions bound to each trigger the emulator runs, in the order they run.
+	Bindings map[string][]Binding
 	// SigningKeys are PEM-encoded RSA private keys; the first signs, the rest are published in
 	// the JWKS only (the "next" key of an Auth0 tenant, or a key being rotated out).
 	SigningKeys [][]byte
-	// Warnings are messages for the log: sections the emulator accepts but does not model.
+	// Warnings are messages for the log: sections the emulator accepts but does not model,
+	// Actions that will not run, secrets without a value.
 	Warnings []string
 
 	// mu guards the items and their lookups: a write holds it to swap one item, so a reader
@@ -95,6 +101,7 @@ type Tenant struct {
 	usersByName   map[string]*User        // lower-cased email and username
 	rolesByName   map[string]*Role        //
 	grantsByPair  map[string]*ClientGrant // client_id and audience, grantPair
+	actionsByName map[string]*Action      // filled by the loader alone, like Actions
 	// management is the system API, which APIs does not list.
 	management *API
 	// clientsVersion counts the writes to applications, for what is derived from all of them.
@@ -132,6 +139,10 @@ func (t *Tenant) init() {
 	t.usersByName = map[string]*User{}
 	t.rolesByName = map[string]*Role{}
 	t.grantsByPair = map[string]*ClientGrant{}
+	t.actionsByName = map[string]*Action{}
+	if t.Bindings == nil {
+		t.Bindings = map[string][]Binding{}
+	}
 	t.management = managementAPI()
 	t.prepareAPI(t.management, nil)
 	t.apis.add(t.management.Identifier, t.management)
@@ -176,6 +187,8 @@ type Client struct {
 	// IDTokenLifetime is jwt_configuration.lifetime_in_seconds (Auth0 default 36000 s).
 	IDTokenLifetime time.Duration
 	RefreshToken    RefreshTokenPolicy
+	// Metadata is client_metadata, which Actions read as event.client.metadata.
+	Metadata map[string]string
 }
 
 // RefreshTokenPolicy is a client's `refresh_token` object.

@@ -32,10 +32,13 @@ export class CookieJar {
   }
 }
 
-/** GET (or POST a form to) an emulator URL without following redirects. */
-export async function idpRequest(jar, url, form) {
+/**
+ * GET (or POST a form to) an emulator URL without following redirects. `origin`
+ * is the emulator's, for a suite that runs a second one.
+ */
+export async function idpRequest(jar, url, form, origin = IDP_ORIGIN) {
   const u = new URL(url);
-  assert.equal(u.origin, IDP_ORIGIN, `only the emulator's cookies are kept: ${url}`);
+  assert.equal(u.origin, origin, `only the emulator's cookies are kept: ${url}`);
   const headers = { cookie: jar.header() };
   const init = { redirect: 'manual', headers, signal: AbortSignal.timeout(10_000) };
   if (form) {
@@ -70,18 +73,18 @@ function decodeEntities(s) {
 /**
  * Follows `url` (an /authorize or logout URL) through the emulator, logging in
  * as `user` if the login page comes up, and returns the first URL outside the
- * emulator it redirects to.
+ * emulator (at `origin`) it redirects to.
  */
-export async function followToApp(jar, url, user) {
+export async function followToApp(jar, url, user, origin = IDP_ORIGIN) {
   let next = url;
   let form;
   for (let hop = 0; hop < MAX_HOPS; hop++) {
-    const res = await idpRequest(jar, next, form);
+    const res = await idpRequest(jar, next, form, origin);
     form = undefined;
     if (res.status >= 300 && res.status < 400) {
       const location = new URL(res.headers.get('location'), next);
       await res.arrayBuffer();
-      if (location.origin !== IDP_ORIGIN) return location;
+      if (location.origin !== origin) return location;
       next = location.href;
       continue;
     }

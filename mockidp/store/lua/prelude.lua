@@ -59,7 +59,20 @@ local function revoke(prefix, id)
   end
 end
 
+-- refused is why grant id refuses the tokens that name it, nil while it is live: 'revoked', or
+-- 'expired' when it is gone, as it outlives every record that names it. Refusals are the
+-- names of store.Reason values.
+local function refused(prefix, id)
+  local r = redis.call('HGET', prefix .. 'grant:' .. id, 'revoked')
+  if r == '0' then
+    return nil
+  elseif r == '1' then
+    return 'revoked'
+  end
+  return 'expired'
+end
+
 -- live reports whether grant id exists and is not revoked.
 local function live(prefix, id)
-  return redis.call('HGET', prefix .. 'grant:' .. id, 'revoked') == '0'
+  return not refused(prefix, id)
 end

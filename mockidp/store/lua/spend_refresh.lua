@@ -1,8 +1,15 @@
 -- KEYS[1] the token; ARGV prefix, now, margin, cap, client id, '1' when rotating, idle
 -- lifetime, leeway. The rules of Store.SpendRefreshToken, in the order Memory applies them.
 local r = fields(KEYS[1])
-if not r or r.client ~= ARGV[5] or not live(ARGV[1], r.grant) then
-  return {'missing'}
+if not r then
+  return {'unknown'}
+end
+if r.client ~= ARGV[5] then
+  return {"another client's"}
+end
+local why = refused(ARGV[1], r.grant)
+if why then
+  return {why}
 end
 local now, margin, cap = tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local exp, idle = tonumber(r.exp), tonumber(r.idle)
@@ -12,7 +19,7 @@ if r.used == '1' and now >= tonumber(r.rot) + tonumber(ARGV[8]) then
 end
 if now >= exp or now >= idle then
   redis.call('DEL', KEYS[1])
-  return {'missing'}
+  return {now >= exp and 'expired' or 'idle'}
 end
 if ARGV[6] ~= '1' then
   idle = now + tonumber(ARGV[7])

@@ -1,9 +1,10 @@
 -- KEYS[1] the code; ARGV prefix, now, margin, cap.
 -- The first take replaces the code by a marker pointing to its grant and returns
--- {'ok', fields...}; a take of the marker revokes the grant and returns {'reused'}.
+-- {'ok', fields...}; a take of the marker revokes the grant and returns {'reused'}; a code
+-- never stored is {'unknown'}.
 local c, raw = fields(KEYS[1])
 if not c then
-  return {'missing'}
+  return {'unknown'}
 end
 if c.spent == '1' then
   revoke(ARGV[1], c.grant)

@@ -68,6 +68,7 @@ func login(id string) store.PendingLogin {
 		MaxAge: 90 * time.Second, HasMaxAge: true, PromptNone: false, PromptLogin: true,
 		LoginHint: "alice@example.com", CSRF: "csrf-token", Binding: "binding-cookie",
 		Expires: t0.Add(10 * time.Minute),
+		Query:   "client_id=spa&ui_locales=fr-CA+en&x=%FF",
 	}
 }
 
@@ -109,6 +110,17 @@ var (
 	nonRotating = tenant.RefreshTokenPolicy{Rotating: false, Lifetime: 30 * 24 * time.Hour, IdleLifetime: 15 * 24 * time.Hour}
 )
 
+// assertRefused asserts that err is ErrNotFound for the reason why.
+func assertRefused(t *testing.T, err error, why store.Reason, msgAndArgs ...any) bool {
+	t.Helper()
+	refused, ok := errors.AsType[*store.RefusedError](err)
+	if !assert.True(t, ok, "want a *store.RefusedError (%s), got %v", why, err) {
+		return false
+	}
+	return assert.ErrorIs(t, err, store.ErrNotFound, msgAndArgs...) &&
+		assert.Equal(t, why, refused.Reason, msgAndArgs...)
+}
+
 // grantRevoked reports, through the tokens that name it, whether a grant is revoked: an opaque
 // token put under the grant is refused once it is.
 func grantRevoked(t *testing.T, s store.Store, grant string) bool {
@@ -119,7 +131,9 @@ func grantRevoked(t *testing.T, s store.Store, grant string) bool {
 	if err == nil {
 		return false
 	}
-	require.ErrorIs(t, err, store.ErrNotFound)
+	if !assertRefused(t, err, store.ReasonRevoked) {
+		t.FailNow()
+	}
 	return true
 }
 
@@ -135,9 +149,9 @@ var loginCases = []testCase{
 	}},
 	{"unknown is not found", func(t *testing.T, s store.Store) {
 		_, err := s.PeekLogin(ctx, "nope", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 		_, err = s.TakeLogin(ctx, "nope", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 	}},
 	{"expired at its deadline on the caller's clock", func(t *testing.T, s store.Store) {
 		l := login("l1")
@@ -145,7 +159,7 @@ var loginCases = []testCase{
 		_, err := s.PeekLogin(ctx, "l1", l.Expires.Add(-time.Millisecond))
 		require.NoError(t, err)
 		_, err = s.PeekLogin(ctx, "l1", l.Expires)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonExpired)
 	}},
 	{"taken once", func(t *testing.T, s store.Store) {
 		require.NoError(t, s.PutLogin(ctx, login("l1"), t0))
@@ -153,17 +167,17 @@ var loginCases = []testCase{
 		require.NoError(t, err)
 		assert.Equal(t, login("l1"), got)
 		_, err = s.TakeLogin(ctx, "l1", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 		_, err = s.PeekLogin(ctx, "l1", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 	}},
 	{"taking an expired one removes it", func(t *testing.T, s store.Store) {
 		l := login("l1")
 		require.NoError(t, s.PutLogin(ctx, l, t0))
 		_, err := s.TakeLogin(ctx, "l1", l.Expires)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonExpired)
 		_, err = s.PeekLogin(ctx, "l1", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound, "gone, even for a clock set back")
+		assertRefused(t, err, store.ReasonUnknown, "gone, even for a clock set back")
 	}},
 	{"put again replaces", func(t *testing.T, s store.Store) {
 		require.NoError(t, s.PutLogin(ctx, login("l1"), t0))
@@ -181,7 +195,7 @@ var loginCases = []testCase{
 		l.Expires = time.Time{}
 		assert.ErrorIs(t, s.PutLogin(ctx, l, t0), store.ErrInvalid)
 		_, err := s.PeekLogin(ctx, "l1", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 	}},
 }
 
@@ -192,9 +206,49 @@ var codeCases = []testCase{
 		require.NoError(t, err)
 		assert.Equal(t, code("c1", "g1"), got)
 	}},
+	{"the post-login Actions' result comes back as put", func(t *testing.T, s store.Store) {
+		c := code("c1", "g1")
+		c.Actions = &store.ActionResult{
+			IDTokenClaims: map[string]any{"https://example.com/profile": map[string]any{
+				"plan": "gold", "seats": float64(5), "beta": true, "tags": []any{"a", nil, 1.5},
+			}},
+			AccessTokenClaims: map[string]any{"https://example.com/roles": []any{"admin"}, "tier": nil},
+			ScopesAdded:       []string{"read:reports"},
+			ScopesRemoved:     []string{"offline_access"},
+		}
+		require.NoError(t, s.PutCode(ctx, c, t0))
+		c.Actions.IDTokenClaims["https://example.com/profile"].(map[string]any)["plan"] = "changed after the put"
+		got, err := s.TakeCode(ctx, "c1", t0)
+		require.NoError(t, err)
+		want := code("c1", "g1")
+		want.Actions = &store.ActionResult{
+			IDTokenClaims: map[string]any{"https://example.com/profile": map[string]any{
+				"plan": "gold", "seats": float64(5), "beta": true, "tags": []any{"a", nil, 1.5},
+			}},
+			AccessTokenClaims: map[string]any{"https://example.com/roles": []any{"admin"}, "tier": nil},
+			ScopesAdded:       []string{"read:reports"},
+			ScopesRemoved:     []string{"offline_access"},
+		}
+		assert.Equal(t, want, got)
+	}},
+	{"an empty Actions result is not lost", func(t *testing.T, s store.Store) {
+		c := code("c1", "g1")
+		c.Actions = &store.ActionResult{}
+		require.NoError(t, s.PutCode(ctx, c, t0))
+		got, err := s.TakeCode(ctx, "c1", t0)
+		require.NoError(t, err)
+		assert.Equal(t, &store.ActionResult{}, got.Actions)
+	}},
+	{"a claim JSON cannot carry is refused", func(t *testing.T, s store.Store) {
+		c := code("c1", "g1")
+		c.Actions = &store.ActionResult{IDTokenClaims: map[string]any{"bad": make(chan int)}}
+		assert.ErrorIs(t, s.PutCode(ctx, c, t0), store.ErrInvalid)
+		_, err := s.TakeCode(ctx, "c1", t0)
+		assert.ErrorIs(t, err, store.ErrNotFound)
+	}},
 	{"unknown is not found and revokes nothing", func(t *testing.T, s store.Store) {
 		_, err := s.TakeCode(ctx, "nope", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 	}},
 	{"second take is reuse and revokes what the code minted", func(t *testing.T, s store.Store) {
 		require.NoError(t, s.PutCode(ctx, code("c1", "g1"), t0))
@@ -209,9 +263,9 @@ var codeCases = []testCase{
 		assert.ErrorIs(t, err, store.ErrReused)
 
 		_, err = s.SpendRefreshToken(ctx, "rt1", "spa", rotating, t0.Add(time.Second))
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonRevoked)
 		_, err = s.OpaqueToken(ctx, "ot1", t0.Add(time.Second))
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonRevoked)
 		revoked, err := s.AccessRevoked(ctx, "sig1")
 		require.NoError(t, err)
 		assert.True(t, revoked)
@@ -227,13 +281,13 @@ var codeCases = []testCase{
 		_, err = s.TakeCode(ctx, "c1", later)
 		assert.ErrorIs(t, err, store.ErrReused)
 		_, err = s.SpendRefreshToken(ctx, "rt1", "spa", rotating, later)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonRevoked)
 	}},
 	{"an expired code is spent by the take that finds it expired", func(t *testing.T, s store.Store) {
 		c := code("c1", "g1")
 		require.NoError(t, s.PutCode(ctx, c, t0))
 		_, err := s.TakeCode(ctx, "c1", c.Expires)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonExpired)
 		_, err = s.TakeCode(ctx, "c1", t0)
 		assert.ErrorIs(t, err, store.ErrReused, "even with the clock set back")
 	}},
@@ -253,7 +307,7 @@ var codeCases = []testCase{
 		c.Expires = time.Time{}
 		assert.ErrorIs(t, s.PutCode(ctx, c, t0), store.ErrInvalid)
 		_, err := s.TakeCode(ctx, "c1", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 	}},
 }
 
@@ -275,31 +329,39 @@ var sessionCases = []testCase{
 		require.NoError(t, err)
 		assert.Equal(t, session("s1"), got)
 		_, err = s.CheckSession(ctx, "s1", t0.Add(time.Hour))
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonIdle)
 		_, err = s.CheckSession(ctx, "s1", t0)
 		assert.NoError(t, err, "a check of a dead session removes nothing")
 	}},
 	{"touch past the idle deadline ends it", func(t *testing.T, s store.Store) {
 		require.NoError(t, s.PutSession(ctx, session("s1"), t0))
 		_, err := s.TouchSession(ctx, "s1", time.Hour, t0.Add(time.Hour))
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonIdle)
 		_, err = s.CheckSession(ctx, "s1", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound, "removed")
+		assertRefused(t, err, store.ReasonUnknown, "removed")
 	}},
 	{"touch past the absolute deadline ends it", func(t *testing.T, s store.Store) {
 		sess := session("s1")
 		sess.IdleExpires = sess.Expires.Add(time.Hour)
 		require.NoError(t, s.PutSession(ctx, sess, t0))
 		_, err := s.TouchSession(ctx, "s1", time.Hour, sess.Expires)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonExpired)
+	}},
+	{"past both deadlines the absolute one is named", func(t *testing.T, s store.Store) {
+		sess := session("s1")
+		require.NoError(t, s.PutSession(ctx, sess, t0))
+		_, err := s.CheckSession(ctx, "s1", sess.Expires)
+		assertRefused(t, err, store.ReasonExpired)
+		_, err = s.TouchSession(ctx, "s1", time.Hour, sess.Expires)
+		assertRefused(t, err, store.ReasonExpired)
 	}},
 	{"unknown is not found", func(t *testing.T, s store.Store) {
 		_, err := s.TouchSession(ctx, "nope", time.Hour, t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 		_, err = s.CheckSession(ctx, "nope", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 		_, err = s.CheckSession(ctx, strings.Repeat("s", store.MaxIDBytes+1), t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 		assert.NoError(t, s.EndSession(ctx, "nope", true))
 	}},
 	{"put again renews", func(t *testing.T, s store.Store) {
@@ -316,7 +378,7 @@ var sessionCases = []testCase{
 		require.NoError(t, s.PutRefreshToken(ctx, refresh("rt1", "g1", "s1"), t0))
 		require.NoError(t, s.EndSession(ctx, "s1", false))
 		_, err := s.CheckSession(ctx, "s1", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 		_, err = s.SpendRefreshToken(ctx, "rt1", "spa", rotating, t0)
 		assert.NoError(t, err)
 	}},
@@ -329,7 +391,7 @@ var sessionCases = []testCase{
 		require.NoError(t, s.EndSession(ctx, "s1", true))
 		for _, rt := range []string{"rt1", "rt2"} {
 			_, err := s.SpendRefreshToken(ctx, rt, "spa", rotating, t0)
-			assert.ErrorIs(t, err, store.ErrNotFound, rt)
+			assertRefused(t, err, store.ReasonRevoked, rt)
 		}
 		assert.True(t, grantRevoked(t, s, "g1"), "the grant's other tokens too")
 		_, err := s.SpendRefreshToken(ctx, "rt3", "spa", rotating, t0)
@@ -344,7 +406,7 @@ var sessionCases = []testCase{
 		require.NoError(t, s.EndSession(ctx, "s1", false))
 		require.NoError(t, s.EndSession(ctx, "s1", true))
 		_, err := s.SpendRefreshToken(ctx, "rt1", "spa", rotating, t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonRevoked)
 	}},
 	{"refused without deadlines or with a bad id", func(t *testing.T, s store.Store) {
 		for name, sess := range map[string]store.Session{
@@ -356,7 +418,7 @@ var sessionCases = []testCase{
 			assert.ErrorIs(t, s.PutSession(ctx, sess, t0), store.ErrInvalid, name)
 		}
 		_, err := s.CheckSession(ctx, "s1", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 	}},
 }
 
@@ -390,9 +452,9 @@ var refreshCases = []testCase{
 		_, err = s.SpendRefreshToken(ctx, "rt1", "spa", rotating, t0.Add(time.Second))
 		assert.ErrorIs(t, err, store.ErrReused)
 		_, err = s.SpendRefreshToken(ctx, "rt2", "spa", rotating, t0.Add(time.Second))
-		assert.ErrorIs(t, err, store.ErrNotFound, "the successor is revoked with its family")
+		assertRefused(t, err, store.ReasonRevoked, "the successor is revoked with its family")
 		_, err = s.SpendRefreshToken(ctx, "rt1", "spa", rotating, t0.Add(2*time.Second))
-		assert.ErrorIs(t, err, store.ErrNotFound, "a revoked family reports no further reuse")
+		assertRefused(t, err, store.ReasonRevoked, "a revoked family reports no further reuse")
 	}},
 	{"rotating: reuse within the leeway is allowed", func(t *testing.T, s store.Store) {
 		policy := rotating
@@ -417,19 +479,19 @@ var refreshCases = []testCase{
 		_, err = s.SpendRefreshToken(ctx, "rt1", "spa", rotating, t0.Add(2*time.Hour))
 		assert.ErrorIs(t, err, store.ErrReused)
 		_, err = s.SpendRefreshToken(ctx, "rt2", "spa", rotating, t0.Add(2*time.Hour))
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonRevoked)
 	}},
-	{"another client's token is unknown to it and stays its owner's", func(t *testing.T, s store.Store) {
+	{"another client's token is refused as such and stays its owner's", func(t *testing.T, s store.Store) {
 		require.NoError(t, s.PutRefreshToken(ctx, refresh("rt1", "g1", ""), t0))
 		_, err := s.SpendRefreshToken(ctx, "rt1", "other", rotating, t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonOtherClient)
 		_, err = s.RefreshTokenScope(ctx, "rt1", "other")
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonOtherClient)
 		require.NoError(t, s.RevokeRefreshToken(ctx, "rt1", "other"))
 		_, err = s.SpendRefreshToken(ctx, "rt1", "spa", rotating, t0)
 		require.NoError(t, err)
 		_, err = s.SpendRefreshToken(ctx, "rt1", "other", rotating, t0.Add(time.Second))
-		assert.ErrorIs(t, err, store.ErrNotFound, "another client presenting a used token revokes nothing")
+		assertRefused(t, err, store.ReasonOtherClient, "another client presenting a used token revokes nothing")
 		assert.False(t, grantRevoked(t, s, "g1"))
 	}},
 	{"expired at the absolute deadline", func(t *testing.T, s store.Store) {
@@ -437,17 +499,32 @@ var refreshCases = []testCase{
 		rt.IdleExpires = rt.Expires.Add(time.Hour)
 		require.NoError(t, s.PutRefreshToken(ctx, rt, t0))
 		_, err := s.SpendRefreshToken(ctx, "rt1", "spa", nonRotating, rt.Expires)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonExpired)
 		_, err = s.SpendRefreshToken(ctx, "rt1", "spa", nonRotating, t0)
-		assert.ErrorIs(t, err, store.ErrNotFound, "removed")
+		assertRefused(t, err, store.ReasonUnknown, "removed")
 	}},
 	{"expired at the idle deadline", func(t *testing.T, s store.Store) {
 		rt := refresh("rt1", "g1", "")
 		_, err := s.SpendRefreshToken(ctx, "rt1", "spa", rotating, t0)
-		assert.ErrorIs(t, err, store.ErrNotFound, "unknown")
+		assertRefused(t, err, store.ReasonUnknown, "unknown")
 		require.NoError(t, s.PutRefreshToken(ctx, rt, t0))
 		_, err = s.SpendRefreshToken(ctx, "rt1", "spa", rotating, rt.IdleExpires)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonIdle)
+	}},
+	{"past both deadlines the absolute one is named", func(t *testing.T, s store.Store) {
+		rt := refresh("rt1", "g1", "")
+		require.NoError(t, s.PutRefreshToken(ctx, rt, t0))
+		_, err := s.SpendRefreshToken(ctx, "rt1", "spa", nonRotating, rt.Expires)
+		assertRefused(t, err, store.ReasonExpired)
+	}},
+	{"another client learns no more than that the token is not its own", func(t *testing.T, s store.Store) {
+		rt := refresh("rt1", "g1", "")
+		require.NoError(t, s.PutRefreshToken(ctx, rt, t0))
+		require.NoError(t, s.RevokeGrant(ctx, "g1"))
+		_, err := s.SpendRefreshToken(ctx, "rt1", "other", rotating, rt.Expires)
+		assertRefused(t, err, store.ReasonOtherClient, "revoked and expired, but not its own")
+		_, err = s.SpendRefreshToken(ctx, "rt1", "spa", rotating, rt.Expires)
+		assertRefused(t, err, store.ReasonRevoked, "the revocation before the expiry")
 	}},
 	{"scope without spending", func(t *testing.T, s store.Store) {
 		require.NoError(t, s.PutRefreshToken(ctx, refresh("rt1", "g1", ""), t0))
@@ -455,7 +532,7 @@ var refreshCases = []testCase{
 		require.NoError(t, err)
 		assert.Equal(t, refresh("", "", "").Scope, scope)
 		_, err = s.RefreshTokenScope(ctx, "nope", "spa")
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 		got, err := s.SpendRefreshToken(ctx, "rt1", "spa", rotating, t0)
 		require.NoError(t, err)
 		assert.True(t, got.Used, "the scope look-up did not spend it")
@@ -466,7 +543,7 @@ var refreshCases = []testCase{
 		require.NoError(t, s.PutAccessGrant(ctx, "sig1", "g1", t0.Add(time.Hour), t0))
 		require.NoError(t, s.RevokeRefreshToken(ctx, "rt1", "spa"))
 		_, err := s.SpendRefreshToken(ctx, "rt2", "spa", rotating, t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonRevoked)
 		revoked, err := s.AccessRevoked(ctx, "sig1")
 		require.NoError(t, err)
 		assert.True(t, revoked)
@@ -476,7 +553,7 @@ var refreshCases = []testCase{
 		require.NoError(t, s.PutRefreshToken(ctx, refresh("rt1", "g1", ""), t0))
 		require.NoError(t, s.RevokeGrant(ctx, "g1"))
 		_, err := s.SpendRefreshToken(ctx, "rt1", "spa", nonRotating, t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonRevoked)
 	}},
 	{"a token cannot be put twice", func(t *testing.T, s store.Store) {
 		require.NoError(t, s.PutRefreshToken(ctx, refresh("rt1", "g1", ""), t0))
@@ -501,7 +578,7 @@ var refreshCases = []testCase{
 			assert.ErrorIs(t, s.PutRefreshToken(ctx, rt, t0), store.ErrInvalid, name)
 		}
 		_, err := s.RefreshTokenScope(ctx, "rt1", "spa")
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 	}},
 }
 
@@ -516,12 +593,14 @@ var opaqueCases = []testCase{
 		ot := opaque("ot1", "g1")
 		require.NoError(t, s.PutOpaqueToken(ctx, ot, t0))
 		_, err := s.OpaqueToken(ctx, "nope", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 		_, err = s.OpaqueToken(ctx, "ot1", ot.Expires)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonExpired)
 		require.NoError(t, s.RevokeGrant(ctx, "g1"))
 		_, err = s.OpaqueToken(ctx, "ot1", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonRevoked)
+		_, err = s.OpaqueToken(ctx, "ot1", ot.Expires)
+		assertRefused(t, err, store.ReasonExpired, "the expiry before the revocation")
 	}},
 	{"refused without a grant or an expiry", func(t *testing.T, s store.Store) {
 		assert.ErrorIs(t, s.PutOpaqueToken(ctx, opaque("ot1", ""), t0), store.ErrInvalid)
@@ -679,17 +758,17 @@ var resetCases = []testCase{
 		require.NoError(t, s.Reset(ctx))
 
 		_, err = s.PeekLogin(ctx, "l1", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 		_, err = s.TakeCode(ctx, "c1", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 		_, err = s.TakeCode(ctx, "c2", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound, "spent markers go too")
+		assertRefused(t, err, store.ReasonUnknown, "spent markers go too")
 		_, err = s.CheckSession(ctx, "s1", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 		_, err = s.RefreshTokenScope(ctx, "rt1", "spa")
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 		_, err = s.OpaqueToken(ctx, "ot1", t0)
-		assert.ErrorIs(t, err, store.ErrNotFound)
+		assertRefused(t, err, store.ReasonUnknown)
 		revoked, err := s.AccessRevoked(ctx, "sig1")
 		require.NoError(t, err)
 		assert.False(t, revoked, "forgotten with the token")
