@@ -342,3 +342,23 @@ func userIDs(users []*tenant.User) []string {
 	}
 	return ids
 }
+
+// TestControlResetUndoesManagementWrites: a user created through the Management API logs in,
+// and is gone once the tenant is reset to its file.
+func TestControlResetUndoesManagementWrites(t *testing.T) {
+	s, _ := newControlServer(t, nil)
+	mgmtToken := tokenOK(t, s.post(t, "/oauth/token", form("grant_type", "client_credentials", "client_id", "demo-mgmt",
+		"client_secret", "demo-mgmt-secret", "audience", testIssuer+"api/v2/"))).AccessToken
+	created := s.send(t, http.MethodPost, "/api/v2/users", "application/json",
+		`{"connection":"Username-Password-Authentication","email":"dora@example.com","password":"dora-password-1"}`,
+		"Authorization", "Bearer "+mgmtToken)
+	require.Equal(t, http.StatusCreated, created.Code, created.Body.String())
+	s.passwordLogin(t, "dora@example.com", "dora-password-1")
+
+	decode[tenantState](t, s.control(t, http.MethodPost, "/tenantless/reset", ""), http.StatusOK)
+	assertError(t, s.post(t, "/oauth/token", form("grant_type", "password", "client_id", "demo-web",
+		"client_secret", "demo-web-secret", "username", "dora@example.com", "password", "dora-password-1")),
+		http.StatusForbidden, "invalid_grant")
+	_, found := s.current().tenant.UserByLogin("dora@example.com")
+	assert.False(t, found, "the reset tenant is the file's")
+}

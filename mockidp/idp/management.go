@@ -1,8 +1,6 @@
 package idp
 
-import (
-	"github.com/tenantless/tenantless/mockidp/mgmt"
-)
+import "github.com/tenantless/tenantless/mockidp/mgmt"
 
 // management is the tenant's Management API, on the snapshot's tenant and keys and the Server's
 // clock; its user-blocks are the store's login lockouts.

@@ -56,7 +56,8 @@ type Config struct {
 
 	// Reload reads the tenant again, for the control API's reload and reset (control.go): main
 	// builds it from the tenant file, so that the Server itself reads no file. Nil means the
-	// tenant cannot be read again: reload is refused and reset restores Tenant.
+	// tenant cannot be read again: reload is refused and reset restores Tenant as it was given,
+	// without what the Management API has written to it since.
 	Reload func() (*tenant.Tenant, error)
 	// ControlDisabled turns the control API under /tenantless/ off: its paths answer 404.
 	ControlDisabled bool
