@@ -132,5 +132,5 @@ func reload(server *idp.Server, why string, logger *slog.Logger) {
 	}
 	t := server.Tenant()
 	logger.Info("tenant reloaded", slog.String("trigger", why), slog.String("tenant", t.Name),
-		slog.Int("users", len(t.Users())), slog.Int("applications", len(t.Clients())))
+		slog.Int("users", t.UserCount()), slog.Int("applications", len(t.Clients())))
 }

@@ -75,8 +75,8 @@ func (s *Server) postLogin(lg login) (*store.ActionResult, *oauthError) {
 		return nil, errActionFailed(d.Reason).because("denied by action " + d.Action)
 	}
 	if len(res.AppMetadata) > 0 || len(res.UserMetadata) > 0 {
-		// Without a Management API there is no user store to write to: the change reaches the
-		// Actions after the one that made it, in this login only.
+		// The change reaches the Actions after the one that made it, in this login only: the
+		// tenant's user is not written, so the log says what was left out.
 		s.log.InfoContext(lg.r.Context(), "metadata change kept for this login only", "user", lg.user.UserID,
 			"app_metadata", slices.Sorted(maps.Keys(res.AppMetadata)), "user_metadata", slices.Sorted(maps.Keys(res.UserMetadata)))
 	}

@@ -394,7 +394,7 @@ func TestActionClaimsOnAuth0APIs(t *testing.T) {
 		"  - {name: M2M, client_id: m2m, client_secret: m2m-secret, app_type: non_interactive}",
 		"clientGrants:",
 		"  - {client_id: m2m, audience: https://orders.example.com, scope: []}",
-		"  - {client_id: m2m, audience: 'https://##AUTH0_DOMAIN##/api/v2/', scope: []}",
+		"  - {client_id: m2m, audience: '" + tenant.ManagementAudience + "', scope: []}",
 	}, "\n"),
 		bound{tenant.TriggerCredentialsExchange, `exports.onExecuteCredentialsExchange = async (event, api) => {
   api.accessToken.setCustomClaim('plain', 'private');

@@ -36,8 +36,10 @@ type live struct {
 	current atomic.Pointer[Server]
 
 	// mu serialises reloads and resets, so that two of them cannot interleave their stores.
-	mu      sync.Mutex
-	reload  func() (*tenant.Tenant, error)
+	mu     sync.Mutex
+	reload func() (*tenant.Tenant, error)
+	// initial is Config.Tenant as it was given, when there is no Reload: a reset serves a
+	// clone of it, so that the Management API's writes never reach it.
 	initial *tenant.Tenant
 	// fixedKeys is Config.Keys: every tenant is signed with them. Otherwise a tenant is signed
 	// with the keys it names, or, when it names none, with generated, made once per Server so
@@ -57,8 +59,13 @@ type live struct {
 }
 
 func newLive(cfg Config, s *Server) *live {
-	l := &live{reload: cfg.Reload, initial: cfg.Tenant, fixedKeys: cfg.Keys,
+	l := &live{reload: cfg.Reload, fixedKeys: cfg.Keys,
 		journal: newJournal(cmp.Or(cfg.JournalSize, DefaultJournalSize)), faults: &faults{}}
+	if cfg.Reload == nil {
+		// The tenant served takes the Management API's writes; a reset goes back to it as
+		// it was given.
+		l.initial = cfg.Tenant.Clone()
+	}
 	if cfg.Keys == nil && len(cfg.Tenant.SigningKeys) == 0 {
 		l.generated = s.keys
 	}
@@ -92,9 +99,9 @@ func (l *live) keysFor(t *tenant.Tenant, host string) (*signing.KeySet, error) {
 	return l.generated, nil
 }
 
-// withTenant is a snapshot of s serving t, with its keys, documents, routes and Actions. Actions
-// whose code does not compile refuse t as a tenant file with problems does (tenant.Errors).
-// Callers hold s.live.mu.
+// withTenant is a snapshot of s serving t, with its keys, documents, routes, Actions and
+// Management API, which writes to t. Actions whose code does not compile refuse t as a tenant
+// file with problems does (tenant.Errors). Callers hold s.live.mu.
 func (s *Server) withTenant(t *tenant.Tenant) (*Server, error) {
 	if err := t.BindIssuer(s.issuer); err != nil {
 		return nil, err
@@ -253,8 +260,9 @@ var errNoReload = newError(http.StatusConflict, "reload_unavailable",
 // Reload reads the tenant again with Config.Reload and serves it from the next request on, with
 // its Actions compiled again. A tenant that fails to load, whose keys are unusable or whose
 // Actions do not compile changes nothing and is the error (tenant.Errors for a file or an
-// Action's code with problems). Sessions, codes and tokens carry over; those of
-// users and clients the new tenant lacks stop working.
+// Action's code with problems). The Management API's writes since the tenant was read are
+// gone. Sessions, codes and tokens carry over; those of users and clients the new tenant lacks
+// stop working.
 func (s *Server) Reload() error {
 	l := s.live
 	if l.reload == nil {
@@ -275,18 +283,20 @@ func (s *Server) Reload() error {
 }
 
 // Reset returns the emulator to its start: the tenant as read again with Config.Reload (else
-// Config.Tenant) with its keys, no sessions, codes, tokens, lockouts, journal or faults, and the
+// Config.Tenant as it was given, without the Management API's writes) with its keys, no sessions, codes, tokens, lockouts, journal or faults, and the
 // clock on real time. A tenant that fails to load is the error, and then nothing is reset.
 func (s *Server) Reset(ctx context.Context) error {
 	l := s.live
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	t := l.initial
+	var t *tenant.Tenant
 	if l.reload != nil {
 		var err error
 		if t, err = l.reload(); err != nil {
 			return err
 		}
+	} else {
+		t = l.initial.Clone()
 	}
 	next, err := s.current().withTenant(t)
 	if err != nil {
@@ -341,7 +351,7 @@ type tenantState struct {
 
 func (s *Server) tenantState() tenantState {
 	cur := s.current()
-	st := tenantState{Tenant: cur.tenant.Name, Clients: len(cur.tenant.Clients()), Users: len(cur.tenant.Users()), APIs: len(cur.tenant.APIs())}
+	st := tenantState{Tenant: cur.tenant.Name, Clients: len(cur.tenant.Clients()), Users: cur.tenant.UserCount(), APIs: len(cur.tenant.APIs())}
 	for _, k := range cur.keys.Keys() {
 		st.KeyIDs = append(st.KeyIDs, k.KID)
 	}

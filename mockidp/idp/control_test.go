@@ -320,13 +320,27 @@ func TestControlReset(t *testing.T) {
 	tokenOK(t, s.refreshAt(t, carolTokens.RefreshToken))
 }
 
-// TestControlResetWithoutReload: a Server given its tenant only resets to that tenant.
+// TestControlResetWithoutReload: a Server given its tenant only resets to that tenant as it was
+// given, without what was written to it since.
 func TestControlResetWithoutReload(t *testing.T) {
 	s, _ := newControlServer(t, func(c *Config) { c.Reload = nil })
 	alice := s.passwordLogin(t, "alice@example.com", "alice-password")
+	given := userIDs(s.Tenant().Users())
+	require.Empty(t, s.Tenant().CreateUser(&tenant.User{UserID: "auth0|carol", Email: "carol@example.com", Password: "carol-password"}))
 	decode[tenantState](t, s.control(t, http.MethodPost, "/tenantless/reset", ""), http.StatusOK)
 	assertError(t, s.refreshAt(t, alice.RefreshToken), http.StatusForbidden, "invalid_grant")
-	assert.Same(t, s.tenant, s.Tenant())
+	_, ok := s.Tenant().User("auth0|carol")
+	assert.False(t, ok, "the user written after the start is gone")
+	assert.Equal(t, given, userIDs(s.Tenant().Users()))
+	s.passwordLogin(t, "alice@example.com", "alice-password")
+}
+
+func userIDs(users []*tenant.User) []string {
+	ids := make([]string, len(users))
+	for i, u := range users {
+		ids[i] = u.UserID
+	}
+	return ids
 }
 
 // TestControlResetUndoesManagementWrites: a user created through the Management API logs in,

@@ -56,8 +56,8 @@ type Config struct {
 
 	// Reload reads the tenant again, for the control API's reload and reset (control.go): main
 	// builds it from the tenant file, so that the Server itself reads no file. Nil means the
-	// tenant cannot be read again: reload is refused and reset keeps Tenant, with whatever the
-	// Management API has changed in it (the live tenant is changed in place).
+	// tenant cannot be read again: reload is refused and reset restores Tenant as it was given,
+	// without what the Management API has written to it since.
 	Reload func() (*tenant.Tenant, error)
 	// ControlDisabled turns the control API under /tenantless/ off: its paths answer 404.
 	ControlDisabled bool
@@ -86,13 +86,14 @@ type Server struct {
 	// limitFlags: Config.LimitFlags.
 	limitFlags map[string]string
 	mux        *http.ServeMux
+	// mgmt is the Management API on the snapshot's tenant and keys.
+	mgmt *mgmt.Handler
 	// actions runs the snapshot's tenant's Actions: a reload compiles them again, with
 	// actionTimeout (Config.ActionTimeout).
 	actions       *actions.Engine
 	actionTimeout time.Duration
 	// live is what every snapshot of the Server shares across reloads (control.go).
 	live *live
-	mgmt *mgmt.Handler
 }
 
 // ConfigError names the Config field New refuses and says what to set instead.

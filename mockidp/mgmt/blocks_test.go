@@ -7,6 +7,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/tenantless/tenantless/internal/redistest"
+	"github.com/tenantless/tenantless/mockidp/store"
 )
 
 // failLogins fails a login name's password ten times on the real login page, which locks it.
@@ -40,22 +43,24 @@ func failLogins(t *testing.T, e *env, login string) {
 }
 
 func TestUserBlocks(t *testing.T) {
-	const none = `{"blocked_for":[]}`
-	const bob = `{"blocked_for":[{"identifier":"bob@example.com","connection":"Username-Password-Authentication"}]}`
-
-	t.Run("a locked login name is listed, by identifier and by user, and cleared", func(t *testing.T) {
-		e := newEnv(t)
-		assert.JSONEq(t, none, e.do(http.MethodGet, "/api/v2/user-blocks?identifier=bob@example.com", nil).Body.String())
-		failLogins(t, e, "bob@example.com")
-		assert.JSONEq(t, bob, e.do(http.MethodGet, "/api/v2/user-blocks?identifier=bob@example.com", nil).Body.String())
-		assert.JSONEq(t, bob, e.do(http.MethodGet, "/api/v2/user-blocks/auth0|bob", nil).Body.String())
-		assert.Equal(t, http.StatusNoContent, e.do(http.MethodDelete, "/api/v2/user-blocks/auth0|bob", nil).Code)
-		assert.JSONEq(t, none, e.do(http.MethodGet, "/api/v2/user-blocks/auth0|bob", nil).Body.String())
-
-		failLogins(t, e, "bob@example.com")
-		assert.Equal(t, http.StatusNoContent, e.do(http.MethodDelete, "/api/v2/user-blocks?identifier=BOB@example.com", nil).Code)
-		assert.JSONEq(t, none, e.do(http.MethodGet, "/api/v2/user-blocks?identifier=bob@example.com", nil).Body.String())
-	})
+	// The locks are the Server's store's, whichever backend holds them.
+	stores := []struct {
+		name string
+		open func(t *testing.T) store.Store
+	}{
+		{"memory", func(*testing.T) store.Store { return nil }},
+		{"redis", func(t *testing.T) store.Store {
+			st, err := store.OpenRedis(t.Context(), redistest.New(t).URL, store.RedisOptions{Prefix: redistest.Prefix(t)})
+			require.NoError(t, err)
+			t.Cleanup(func() { st.Close() })
+			return st
+		}},
+	}
+	for _, sc := range stores {
+		t.Run("a locked login name is listed, by identifier and by user, and cleared: "+sc.name, func(t *testing.T) {
+			userBlocksCleared(t, newEnvOn(t, sc.open(t)))
+		})
+	}
 
 	t.Run("refused", func(t *testing.T) {
 		e := newEnv(t)
@@ -64,4 +69,20 @@ func TestUserBlocks(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, e.do(http.MethodGet, "/api/v2/user-blocks/auth0|nobody", nil).Code)
 		assert.Equal(t, http.StatusForbidden, e.call(http.MethodDelete, "/api/v2/user-blocks/auth0|bob", e.token("read:users"), nil).Code)
 	})
+}
+
+// userBlocksCleared locks bob's login name and clears it by user and by identifier.
+func userBlocksCleared(t *testing.T, e *env) {
+	const none = `{"blocked_for":[]}`
+	const bob = `{"blocked_for":[{"identifier":"bob@example.com","connection":"Username-Password-Authentication"}]}`
+	assert.JSONEq(t, none, e.do(http.MethodGet, "/api/v2/user-blocks?identifier=bob@example.com", nil).Body.String())
+	failLogins(t, e, "bob@example.com")
+	assert.JSONEq(t, bob, e.do(http.MethodGet, "/api/v2/user-blocks?identifier=bob@example.com", nil).Body.String())
+	assert.JSONEq(t, bob, e.do(http.MethodGet, "/api/v2/user-blocks/auth0|bob", nil).Body.String())
+	assert.Equal(t, http.StatusNoContent, e.do(http.MethodDelete, "/api/v2/user-blocks/auth0|bob", nil).Code)
+	assert.JSONEq(t, none, e.do(http.MethodGet, "/api/v2/user-blocks/auth0|bob", nil).Body.String())
+
+	failLogins(t, e, "bob@example.com")
+	assert.Equal(t, http.StatusNoContent, e.do(http.MethodDelete, "/api/v2/user-blocks?identifier=BOB@example.com", nil).Code)
+	assert.JSONEq(t, none, e.do(http.MethodGet, "/api/v2/user-blocks?identifier=bob@example.com", nil).Body.String())
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/tenantless/tenantless/fixtures"
 	"github.com/tenantless/tenantless/mockidp/idp"
+	"github.com/tenantless/tenantless/mockidp/store"
 	"github.com/tenantless/tenantless/mockidp/tenant"
 )
 
@@ -34,12 +35,16 @@ type env struct {
 	all    string // a token with every scope the emulator serves
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t *testing.T) *env { return newEnvOn(t, nil) }
+
+// newEnvOn is newEnv on a store of the caller's; nil is the Server's own memory store.
+func newEnvOn(t *testing.T, st store.Store) *env {
 	t.Helper()
 	ten, err := tenant.Load(fixtures.FS, fixtures.DefaultTenant)
 	require.NoError(t, err)
-	s, err := idp.New(idp.Config{Issuer: issuer, Tenant: ten, Now: func() time.Time { return start }})
+	s, err := idp.New(idp.Config{Issuer: issuer, Tenant: ten, Store: st, Now: func() time.Time { return start }})
 	require.NoError(t, err)
+	t.Cleanup(func() { s.Close() })
 	e := &env{t: t, server: s, tenant: ten}
 	e.all = e.token(strings.Join(tenant.ManagementScopes, " "))
 	return e

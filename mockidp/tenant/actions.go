@@ -245,6 +245,9 @@ func (t *Tenant) PrepareAction(a *Action) FieldErrors {
 
 // AddAction appends an Action, which PrepareAction has passed, and indexes it by name.
 func (t *Tenant) AddAction(a *Action) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.init()
 	t.Actions = append(t.Actions, a)
 	indexBy(t.actionsByName, a.Name, a)
 }

@@ -319,3 +319,26 @@ func (t *Tenant) removeGrant(g *ClientGrant) {
 		delete(t.grantsByPair, k)
 	}
 }
+
+// Clone is a tenant holding the same items as t now, which later writes to either leave the
+// other without: what a tenant without a file to read again is reset to. Items being immutable,
+// it copies the lists and lookups, not the items.
+func (t *Tenant) Clone() *Tenant {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	c := &Tenant{
+		Name: t.Name, Settings: t.Settings, Actions: t.Actions, Bindings: t.Bindings,
+		SigningKeys: t.SigningKeys, Warnings: t.Warnings,
+	}
+	if t.management == nil {
+		return c
+	}
+	c.clients, c.apis, c.roles = t.clients.clone(), t.apis.clone(), t.roles.clone()
+	c.grants, c.connections, c.users = t.grants.clone(), t.connections.clone(), t.users.clone()
+	c.clientsByName, c.apisByID = maps.Clone(t.clientsByName), maps.Clone(t.apisByID)
+	c.usersByName, c.rolesByName = maps.Clone(t.usersByName), maps.Clone(t.rolesByName)
+	c.grantsByPair, c.actionsByName = maps.Clone(t.grantsByPair), maps.Clone(t.actionsByName)
+	c.management = t.management
+	c.clientsVersion.Store(t.clientsVersion.Load())
+	return c
+}

@@ -74,9 +74,10 @@ const Forever = 100 * 365 * 24 * time.Hour
 type Tenant struct {
 	Name     string // tenant.friendly_name, else the file's base name
 	Settings Settings
-	// Actions are the tenant file's Actions, and Bindings those bound to each trigger the
-	// emulator runs, in the order they run; both are set by Load and not changed afterwards.
-	Actions  []*Action
+	// Actions and Bindings are the tenant file's: only the loader adds to them, and the
+	// Management API does not change them, so they are read without the lock.
+	Actions []*Action
+	// Bindings are the Actions bound to each trigger the emulator runs, in the order they run.
 	Bindings map[string][]Binding
 	// SigningKeys are PEM-encoded RSA private keys; the first signs, the rest are published in
 	// the JWKS only (the "next" key of an Auth0 tenant, or a key being rotated out).
@@ -100,12 +101,11 @@ type Tenant struct {
 	usersByName   map[string]*User        // lower-cased email and username
 	rolesByName   map[string]*Role        //
 	grantsByPair  map[string]*ClientGrant // client_id and audience, grantPair
+	actionsByName map[string]*Action      // filled by the loader alone, like Actions
 	// management is the system API, which APIs does not list.
 	management *API
 	// clientsVersion counts the writes to applications, for what is derived from all of them.
 	clientsVersion atomic.Uint64
-	// actionsByName looks Actions up; Load alone fills it.
-	actionsByName map[string]*Action
 
 	// origin is the line of the tenant file that defines an item's field ("" for the item), for
 	// messages about a conflict with it; set while Load runs, so a Management API's messages
@@ -140,7 +140,9 @@ func (t *Tenant) init() {
 	t.rolesByName = map[string]*Role{}
 	t.grantsByPair = map[string]*ClientGrant{}
 	t.actionsByName = map[string]*Action{}
-	t.Bindings = map[string][]Binding{}
+	if t.Bindings == nil {
+		t.Bindings = map[string][]Binding{}
+	}
 	t.management = managementAPI()
 	t.prepareAPI(t.management, nil)
 	t.apis.add(t.management.Identifier, t.management)

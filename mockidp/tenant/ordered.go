@@ -96,3 +96,17 @@ func (o *ordered[T]) first(n int) []T {
 func (o *ordered[T]) all() []T { return o.first(-1) }
 
 func (o *ordered[T]) len() int { return o.n }
+
+// clone is a copy of the list and its index holding the same items, which are never changed
+// in place.
+func (o *ordered[T]) clone() ordered[T] {
+	keyOf := make(map[*node[T]]string, len(o.byKey))
+	for k, nd := range o.byKey {
+		keyOf[nd] = k
+	}
+	c := newOrdered[T]()
+	for nd := o.head; nd != nil; nd = nd.next {
+		c.add(keyOf[nd], nd.item)
+	}
+	return c
+}
